@@ -1,0 +1,25 @@
+# The two commands of the README. Both install whatever is missing first (Debian packages,
+# the virtualenv, the Asterisk root, PostgreSQL) and are safe to run twice.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+IVR := $(VENV)/bin/ivr
+
+.PHONY: demo test setup asterisk postgres bench clean-runtime
+
+setup:
+	scripts/bootstrap.sh
+	$(IVR) asterisk setup
+
+postgres: setup
+	@scripts/postgres.sh ivr_test > /dev/null
+
+demo: setup
+	$(IVR) demo
+
+# Real parts only: two Asterisk instances on loopback, SQLite and PostgreSQL.
+test: setup postgres
+	IVR_TEST_POSTGRES_URL=$$(scripts/postgres.sh ivr_test) $(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) bench/first_call.py

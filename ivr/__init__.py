@@ -1,0 +1,1 @@
+"""Outbound voice broadcast and IVR engine: telephony, dialer, voice, storage."""

@@ -1,0 +1,113 @@
+"""The `ivr` command."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+
+import click
+
+from ivr.config import settings
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what the engine does.")
+def main(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+@main.group()
+def asterisk() -> None:
+    """Provision and run the Asterisk instances (pbx and pstn-sim)."""
+
+
+@asterisk.command("setup")
+def asterisk_setup() -> None:
+    """Find the system Asterisk or build a Debian sid root with one (idempotent)."""
+    from ivr.telephony.asterisk import setup
+
+    cfg = settings()
+    runtime = setup(cfg.asterisk_root, cfg.debian_mirror)
+    where = "system" if not runtime.chrooted else f"chroot {runtime.root}"
+    click.echo(f"{runtime.version()} ({where})")
+
+
+def _site():
+    from ivr.telephony.asterisk import Site
+
+    return Site(settings())
+
+
+async def _wait_ready(site, timeout: float = 30) -> None:
+    from ivr.telephony.asterisk.site import ami_client
+
+    for inst in site.instances:
+        client = ami_client(inst)
+        await client.start()
+        try:
+            await client.wait_ready(timeout)
+        finally:
+            await client.close()
+
+
+@asterisk.command("start")
+def asterisk_start() -> None:
+    """Start both instances and wait until each reports FullyBooted."""
+    site = _site()
+    site.start()
+    asyncio.run(_wait_ready(site))
+    for inst in site.instances:
+        click.echo(json.dumps(inst.status()))
+
+
+@asterisk.command("stop")
+def asterisk_stop() -> None:
+    site = _site()
+    site.stop()
+    click.echo("stopped")
+
+
+@asterisk.command("status")
+def asterisk_status() -> None:
+    site = _site()
+    running = True
+    for inst in site.instances:
+        status = inst.status()
+        running &= status["running"]
+        click.echo(json.dumps(status))
+    sys.exit(0 if running else 3)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    from ivr.storage import upgrade
+
+    url = settings().db_url()
+    upgrade(url)
+    click.echo(f"schema up to date: {url.split('@')[-1]}")
+
+
+@main.command()
+def demo() -> None:
+    """Run a small campaign through both Asterisk instances and show each outcome."""
+    from ivr.demo import run_demo
+
+    sys.exit(run_demo(settings()))
+
+
+def _register_optional() -> None:
+    try:
+        from ivr.voice.cli import say
+    except ImportError:  # voice layer not installed in this build
+        return
+    main.add_command(say)
+
+
+_register_optional()

@@ -1,0 +1,39 @@
+"""Settings read from the environment, one place for every knob the engine has."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where Python keeps its own state (SQLite file, logs); not where Asterisk runs.
+    var_dir: Path = field(default_factory=lambda: Path(_env("IVR_VAR_DIR", str(PROJECT_DIR / "var"))))
+    database_url: str = field(default_factory=lambda: _env("IVR_DATABASE_URL", ""))
+    # A "site" is one pair of Asterisk instances (pbx + pstn-sim) with its own ports,
+    # so the test suite and a running demo never collide.
+    site: str = field(default_factory=lambda: _env("IVR_SITE", "demo"))
+    port_base: int = field(default_factory=lambda: int(_env("IVR_PORT_BASE", "15000")))
+    asterisk_root: Path = field(
+        default_factory=lambda: Path(_env("IVR_ASTERISK_ROOT", "/var/lib/ivr/sid-root"))
+    )
+    debian_mirror: str = field(
+        default_factory=lambda: _env("IVR_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+    )
+    tts_engine: str = field(default_factory=lambda: _env("IVR_TTS_ENGINE", "espeak"))
+
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_dir / (self.site + '.sqlite')}"
+
+
+def settings() -> Settings:
+    return Settings()

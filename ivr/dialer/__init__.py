@@ -1,0 +1,1 @@
+"""The dialer: turns attempts into Originates and AMI events back into settled attempts."""

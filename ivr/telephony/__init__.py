@@ -1,0 +1,1 @@
+"""Telephony integration: talking to Asterisk (AMI) and dialplan helpers."""
