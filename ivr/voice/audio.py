@@ -132,6 +132,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o644)  # mkstemp makes 0600; Asterisk runs as another user
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
