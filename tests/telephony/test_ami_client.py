@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -21,7 +22,6 @@ from ivr.telephony.ami import (
     backoff_delay,
 )
 
-from ami_fakes import FULLY_BOOTED, FakeAMI, eventually
 
 FAST = {"min_backoff": 0.01, "max_backoff": 0.05, "action_timeout": 1.0, "ping_interval": 0}
 ORIGINATE_BUSY = {
@@ -31,11 +31,11 @@ ORIGINATE_BUSY = {
 }
 
 
-def make_client(server: FakeAMI, **kw: float) -> AMIClient:
+def make_client(server: Any, **kw: float) -> AMIClient:
     return AMIClient("127.0.0.1", server.port, "ivr", "s3cret", name="test", **{**FAST, **kw})
 
 
-async def started(server: FakeAMI, **kw: float) -> AMIClient:
+async def started(server: Any, **kw: float) -> AMIClient:
     client = make_client(server, **kw)
     await client.start()
     await client.wait_ready(2)
@@ -49,8 +49,8 @@ def noop(session, action) -> None:  # the server never answers this action
 # -- login / readiness -------------------------------------------------------------
 
 
-async def test_login_success_ready_only_after_fully_booted() -> None:
-    async with FakeAMI(boot=False) as server:
+async def test_login_success_ready_only_after_fully_booted(fake_ami, eventually) -> None:
+    async with fake_ami(boot=False) as server:
         client = make_client(server)
         seen_ready_in_callback: list[bool] = []
         client.on_connect(lambda: seen_ready_in_callback.append(client.ready))
@@ -63,7 +63,7 @@ async def test_login_success_ready_only_after_fully_booted() -> None:
         with pytest.raises(asyncio.TimeoutError):
             await client.wait_ready(0.05)
 
-        server.sessions[0].send(FULLY_BOOTED)
+        server.sessions[0].send(server.FULLY_BOOTED)
         await client.wait_ready(1)
         assert client.ready and seen_ready_in_callback == [True]
         assert (await client.send_action({"Action": "Ping"}))["Ping"] == "Pong"
@@ -73,8 +73,8 @@ async def test_login_success_ready_only_after_fully_booted() -> None:
         assert not client.ready
 
 
-async def test_connection_login_failure_raises() -> None:
-    async with FakeAMI(secret="other") as server:
+async def test_connection_login_failure_raises(fake_ami) -> None:
+    async with fake_ami(secret="other") as server:
         conn = AMIConnection("127.0.0.1", server.port, "ivr", "s3cret", action_timeout=1.0, ping_interval=0)
         with pytest.raises(AuthenticationFailed) as err:
             await conn.connect()
@@ -84,8 +84,8 @@ async def test_connection_login_failure_raises() -> None:
             await conn.send_action({"Action": "Ping"})
 
 
-async def test_client_login_failure_keeps_retrying_never_ready(caplog) -> None:
-    async with FakeAMI(secret="other") as server:
+async def test_client_login_failure_keeps_retrying_never_ready(fake_ami, eventually, caplog) -> None:
+    async with fake_ami(secret="other") as server:
         client = make_client(server)
         await client.start()
         await eventually(lambda: server.count("Login") >= 3)
@@ -99,8 +99,8 @@ async def test_client_login_failure_keeps_retrying_never_ready(caplog) -> None:
 # -- request/response ---------------------------------------------------------------
 
 
-async def test_responses_matched_by_action_id_out_of_order() -> None:
-    async with FakeAMI() as server:
+async def test_responses_matched_by_action_id_out_of_order(fake_ami) -> None:
+    async with fake_ami() as server:
         held = []
 
         def getvar(session, action) -> None:
@@ -121,8 +121,8 @@ async def test_responses_matched_by_action_id_out_of_order() -> None:
         await client.close()
 
 
-async def test_error_response_raises_amierror() -> None:
-    async with FakeAMI() as server:
+async def test_error_response_raises_amierror(fake_ami) -> None:
+    async with fake_ami() as server:
         client = await started(server)
         with pytest.raises(AMIError) as err:
             await client.send_action({"Action": "NoSuchAction"})
@@ -131,8 +131,8 @@ async def test_error_response_raises_amierror() -> None:
         await client.close()
 
 
-async def test_list_action_collects_events_until_complete() -> None:
-    async with FakeAMI() as server:
+async def test_list_action_collects_events_until_complete(fake_ami) -> None:
+    async with fake_ami() as server:
         server.on("CoreShowChannels", lambda s, a: s.replay("coreshowchannels.txt", a, chunk=7))
         client = await started(server)
         dispatched: list[str] = []
@@ -146,8 +146,8 @@ async def test_list_action_collects_events_until_complete() -> None:
         await client.close()
 
 
-async def test_action_timeout_leaves_no_pending_and_late_reply_is_ignored() -> None:
-    async with FakeAMI() as server:
+async def test_action_timeout_leaves_no_pending_and_late_reply_is_ignored(fake_ami) -> None:
+    async with fake_ami() as server:
         def late(session, action) -> None:
             asyncio.get_running_loop().call_later(0.2, session.reply, action)
 
@@ -166,8 +166,8 @@ async def test_action_timeout_leaves_no_pending_and_late_reply_is_ignored() -> N
 # -- connection loss / reconnect ----------------------------------------------------
 
 
-async def test_drop_fails_all_pending_reconnects_and_never_resends() -> None:
-    async with FakeAMI() as server:
+async def test_drop_fails_all_pending_reconnects_and_never_resends(fake_ami, eventually) -> None:
+    async with fake_ami() as server:
         server.on("Getvar", noop)
         server.on("Originate", lambda session, action: session.drop())  # PBX dies mid-action
         client = await started(server)
@@ -191,8 +191,8 @@ async def test_drop_fails_all_pending_reconnects_and_never_resends() -> None:
         await client.close()
 
 
-async def test_ping_timeout_detects_half_open_connection(caplog) -> None:
-    async with FakeAMI() as server:
+async def test_ping_timeout_detects_half_open_connection(fake_ami, eventually, caplog) -> None:
+    async with fake_ami() as server:
         def ping(session, action) -> None:
             if session is not server.sessions[0]:  # first connection is "half-open"
                 session.reply(action, Ping="Pong")
@@ -220,8 +220,8 @@ async def test_send_action_while_disconnected_raises_not_connected() -> None:
     await client.close()
 
 
-async def test_close_logs_off_fails_pending_and_stops_reconnecting() -> None:
-    async with FakeAMI() as server:
+async def test_close_logs_off_fails_pending_and_stops_reconnecting(fake_ami, eventually) -> None:
+    async with fake_ami() as server:
         server.on("Getvar", noop)
         client = await started(server)
         lost = []
@@ -241,8 +241,8 @@ async def test_close_logs_off_fails_pending_and_stops_reconnecting() -> None:
 # -- events ---------------------------------------------------------------------------
 
 
-async def test_events_dispatched_to_sync_and_async_callbacks(caplog) -> None:
-    async with FakeAMI() as server:
+async def test_events_dispatched_to_sync_and_async_callbacks(fake_ami, caplog) -> None:
+    async with fake_ami() as server:
         server.on("Originate", lambda s, a: s.replay("originate_busy.txt", a, chunk=64))
         client = make_client(server)
         names: list[str] = []
@@ -285,9 +285,9 @@ async def test_events_dispatched_to_sync_and_async_callbacks(caplog) -> None:
     assert "bad sync callback" in caplog.text and "bad async callback" in caplog.text
 
 
-async def test_reader_survives_long_idle_period() -> None:
+async def test_reader_survives_long_idle_period(fake_ami) -> None:
     # asterisk-ami's reader thread gives up after 3 idle seconds; ours must not.
-    async with FakeAMI() as server:
+    async with fake_ami() as server:
         client = await started(server)  # ping disabled: nothing at all on the wire
         got = asyncio.Event()
         client.on_event("UserEvent", lambda m: got.set())
@@ -298,9 +298,9 @@ async def test_reader_survives_long_idle_period() -> None:
         await client.close()
 
 
-async def test_state_changes_are_logged(caplog) -> None:
+async def test_state_changes_are_logged(fake_ami, caplog) -> None:
     caplog.set_level(logging.INFO, logger="ivr.ami.test")
-    async with FakeAMI() as server:
+    async with fake_ami() as server:
         server.on("Getvar", lambda s, a: s.drop())
         client = await started(server)
         with pytest.raises(ConnectionLost):
