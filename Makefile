@@ -22,4 +22,4 @@ test: setup postgres
 	IVR_TEST_POSTGRES_URL=$$(scripts/postgres.sh ivr_test) $(VENV)/bin/pytest -q
 
 bench: setup
-	$(PY) bench/first_call.py
+	$(PY) bench/dialer.py

@@ -102,12 +102,6 @@ def demo() -> None:
     sys.exit(run_demo(settings()))
 
 
-def _register_optional() -> None:
-    try:
-        from ivr.voice.cli import say
-    except ImportError:  # voice layer not installed in this build
-        return
-    main.add_command(say)
+from ivr.voice.cli import say  # noqa: E402  (the voice layer's own command)
 
-
-_register_optional()
+main.add_command(say)

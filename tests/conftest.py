@@ -4,6 +4,7 @@ start fails the tests loudly; nothing is skipped."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -42,6 +43,8 @@ def site(settings):
 
     site = Site(settings)
     site.stop()
+    # What the simulated phones heard in earlier runs must not count in this one.
+    shutil.rmtree(site.pstn.host_dir / "recordings", ignore_errors=True)
     site.start()
     yield site
     site.stop()

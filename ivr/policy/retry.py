@@ -198,7 +198,7 @@ def next_attempt(
         # holds attempts dated after now, hence the loop).
         for _ in range(SEARCH_DAYS):
             day = retry_at.date()
-            if False:
+            if attempts.get(day, 0) >= policy.max_attempts_per_day:
                 reason = Reason.CAP_DAILY
             elif reached.get(day, 0) >= policy.max_answered_per_day:
                 reason = Reason.CAP_ANSWERED

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from pathlib import Path
 
 from ivr.voice.audio import write_atomic
@@ -27,8 +28,16 @@ def default_audio_dir() -> Path:
 class AudioCache:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root) if root else default_audio_dir()
-        self.hits = 0
+        self.hits = 0    # counters for logs and tests; compose uses the cache from threads
         self.misses = 0
+        self._count_lock = threading.Lock()
+
+    def count(self, hit: bool) -> None:
+        with self._count_lock:
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1
 
     @staticmethod
     def key(*parts: object) -> str:
@@ -61,9 +70,9 @@ class AudioCache:
         for eng, eng_voice in chain:
             found = self.lookup(eng.name, self.speech_key(eng, text, eng_voice, rate))
             if found:
-                self.hits += 1
+                self.count(hit=True)
                 return found
-        self.misses += 1
+        self.count(hit=False)
         errors = []
         for eng, eng_voice in chain:
             try:

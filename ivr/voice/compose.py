@@ -13,6 +13,7 @@ engine's own lead-in/tail and put back a pause that fits the punctuation.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -73,7 +74,7 @@ def fragments(template: str, variables: Mapping[str, object], *, lang: str = "zh
 
 def prepare_message(template: str, variables: Mapping[str, object], engine: Engine,
                     cache: AudioCache, *, lang: str = "zh", voice: str | None = None,
-                    rate: int = 0, today: date | None = None) -> Path:
+                    rate: int = 0, today: date | None = None, workers: int = 4) -> Path:
     """The whole message as an 8 kHz mono 16-bit WAV in the cache; its path.
 
     One engine says the whole message: when the online voice fails on any
@@ -90,16 +91,21 @@ def prepare_message(template: str, variables: Mapping[str, object], engine: Engi
     for eng, eng_voice in chain:
         found = cache.lookup("msg-" + eng.name, message_key(eng, eng_voice))
         if found:
-            cache.hits += 1
+            cache.count(hit=True)
             return found
 
     errors = []
+    texts = list(dict.fromkeys(f.text for f in frags))
     for eng, eng_voice in chain:
+        def make(text: str, eng=eng, eng_voice=eng_voice) -> Path:
+            return cache.get_or_make(text, eng, voice=eng_voice, rate=rate)
         try:
-            paths = [cache.get_or_make(f.text, eng, voice=eng_voice, rate=rate) for f in frags]
+            # fragments in parallel: edge-tts is network-bound, espeak is a subprocess
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                paths = dict(zip(texts, pool.map(make, texts)))
         except SynthesisError as err:
             errors.append(str(err))
             continue
-        clips = [(audio.trim_silence(audio.read_pcm(p)), f.pause_ms) for p, f in zip(paths, frags)]
+        clips = [(audio.trim_silence(audio.read_pcm(paths[f.text])), f.pause_ms) for f in frags]
         return cache.store("msg-" + eng.name, message_key(eng, eng_voice), audio.join_clips(clips))
     raise SynthesisError("; ".join(errors))

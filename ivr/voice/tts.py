@@ -73,7 +73,7 @@ class EspeakEngine:
         if done.returncode != 0 or not done.stdout:
             raise SynthesisError(f"espeak-ng failed: {done.stderr.decode('utf-8', 'replace').strip()}")
         try:
-            return to_telephone_wav(done.stdout)
+            return to_telephone_wav(done.stdout, is_wav=True)
         except AudioError as err:
             raise SynthesisError(f"espeak-ng output unusable: {err}") from err
 

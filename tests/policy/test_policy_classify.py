@@ -114,7 +114,8 @@ def test_select_stage():
 
 def test_unanswered_days_counts_days_since_the_owner_last_picked_up():
     def r(day, hour, answered):
-        return AttemptRecord(sh(2025, 9, day, hour), D.ANSWERED if answered else D.NO_ANSWER, answered)
+        disposition = D.ANSWERED if answered else D.NO_ANSWER
+        return AttemptRecord(sh(2025, 9, day, hour), disposition, answered)
 
     history = [r(22, 10, True), r(23, 10, False), r(23, 15, False), r(24, 10, False)]
     assert unanswered_days(history) == 2
@@ -223,8 +224,9 @@ def test_b_is_called_daily_with_the_polite_message_first():
 
 
 def test_b_turns_firm_after_unanswered_days_or_a_broken_promise():
-    assert next_action(AccountState(B, unanswered_days=3), date(2025, 9, 29), W).stage is MessageStage.FIRM
-    assert next_action(AccountState(B, promise_broken=True), date(2025, 9, 29), W).stage is MessageStage.FIRM
+    monday = date(2025, 9, 29)
+    assert next_action(AccountState(B, unanswered_days=3), monday, W).stage is MessageStage.FIRM
+    assert next_action(AccountState(B, promise_broken=True), monday, W).stage is MessageStage.FIRM
 
 
 def test_b_during_a_holiday_waits_for_the_next_callable_day():
@@ -235,7 +237,8 @@ def test_b_during_a_holiday_waits_for_the_next_callable_day():
 def test_b_stops_when_the_campaign_ends():
     f = next_action(AccountState(B), date(2025, 10, 2), W, campaign_ends=date(2025, 10, 5))
     assert f.action is Action.DONE and f.reason == "campaign_over"
-    assert next_action(AccountState(B), date(2025, 9, 29), W, campaign_ends=date(2025, 9, 29)).action is Action.CALL
+    last_day = date(2025, 9, 29)
+    assert next_action(AccountState(B), last_day, W, campaign_ends=last_day).action is Action.CALL
 
 
 def test_d_is_called_daily_with_remote_payment():

@@ -17,7 +17,7 @@ from ivr.policy import (
     to_shanghai,
     window_end,
 )
-from ivr.policy.windows import hours_on
+from ivr.policy import hours_on
 
 ORDINARY_WEEKDAY, ORDINARY_SATURDAY = date(2025, 9, 29), date(2025, 9, 27)
 

@@ -13,9 +13,11 @@ from ivr.policy import (
     number_unreachable,
 )
 from ivr.policy import Disposition as D
+from ivr.policy.windows import shift
 
 W = CallWindows()
 P = RetryPolicy()
+NY = ZoneInfo("America/New_York")
 
 
 def sh(y, m, d, hh=0, mm=0, ss=0):
@@ -220,7 +222,8 @@ def test_total_cap_per_campaign():
     d = decide(D.NO_ANSWER, sh(*MON, 10), nine)
     assert d.stop and d.reason is Reason.CAP_TOTAL
     assert not decide(D.NO_ANSWER, sh(*MON, 10), nine[:-1]).stop
-    assert decide(D.NO_ANSWER, sh(*MON, 10), nine[:4], policy=RetryPolicy(max_attempts_total=5)).stop
+    five = RetryPolicy(max_attempts_total=5)
+    assert decide(D.NO_ANSWER, sh(*MON, 10), nine[:4], policy=five).reason is Reason.CAP_TOTAL
 
 
 # --- unknown outcomes ------------------------------------------------------------
@@ -261,6 +264,12 @@ def test_windows_with_no_callable_time_stop_instead_of_crashing():
     assert d.stop and d.reason is Reason.NO_WINDOW
 
 
+def test_shift_adds_elapsed_time_not_wall_clock_time():
+    ny = datetime(2025, 3, 9, 1, 30, tzinfo=NY)  # spring-forward night in New York
+    assert shift(ny, timedelta(hours=2)) == sh(2025, 3, 9, 16, 30)
+    assert shift(ny, timedelta(hours=2)).tzinfo is SHANGHAI
+
+
 def test_naive_now_is_refused():
     with pytest.raises(ValueError):
         decide(D.NO_ANSWER, datetime(2025, 9, 29, 10))
@@ -279,8 +288,6 @@ def test_policy_rejects_zero_caps():
 
 # --- DST-free arithmetic ----------------------------------------------------------
 
-
-NY = ZoneInfo("America/New_York")
 
 
 def test_same_instant_in_any_zone_gives_the_same_retry_on_a_us_dst_change_day():

@@ -56,7 +56,10 @@ async def test_login_success_ready_only_after_fully_booted(fake_ami, eventually)
         client.on_connect(lambda: seen_ready_in_callback.append(client.ready))
         await client.start()
         await eventually(lambda: server.count("Login") == 1)
-        await asyncio.sleep(0.05)  # login reply processed, still no FullyBooted
+        # other events (not FullyBooted) do not make it ready either
+        server.sessions[0].send(b"Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: PJSIP\r\n"
+                                b"Peer: PJSIP/trunk\r\nPeerStatus: Reachable\r\n\r\n")
+        await asyncio.sleep(0.05)  # login reply and event processed, still no FullyBooted
         assert not client.ready and seen_ready_in_callback == []
         with pytest.raises(NotConnected):
             await client.send_action({"Action": "Ping"})
@@ -334,8 +337,10 @@ def test_backoff_always_within_min_max(attempt: int, r: float) -> None:
     assert 0.5 <= backoff_delay(attempt, 0.5, 60.0, rand=lambda: r) <= 60.0
 
 
-def test_backoff_rejects_bad_bounds() -> None:
+def test_bad_configuration_refused_at_construction() -> None:
     with pytest.raises(ValueError):
         backoff_delay(0, 5.0, 1.0)
     with pytest.raises(ValueError):
         AMIClient("h", 1, "u", "s", min_backoff=0)
+    with pytest.raises(ValueError):  # would inject a second action into every Login
+        AMIClient("h", 1, "u", "s\r\nAction: Command")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -74,18 +75,11 @@ def cache(tmp_path):
 
 @pytest.fixture
 def wav():
-    """Checks on produced audio, as one namespace: wav.check(path, lo, hi), wav.format(path), wav.files(dir)."""
-    class Checks:
-        check = staticmethod(assert_telephone_wav)
-        format = staticmethod(wav_format)
-        files = staticmethod(files_in)
-    return Checks
+    """Checks on produced audio: wav.check(path, lo, hi), wav.format(path), wav.files(folder)."""
+    return SimpleNamespace(check=assert_telephone_wav, format=wav_format, files=files_in)
 
 
 @pytest.fixture
 def doubles():
     """Engine doubles: doubles.Counting(engine), doubles.Raising()."""
-    class Doubles:
-        pass
-    Doubles.Counting, Doubles.Raising = Counting, Raising
-    return Doubles
+    return SimpleNamespace(Counting=Counting, Raising=Raising)

@@ -1,7 +1,6 @@
+import io
 import os
 import time
-
-import io
 import wave
 
 import pytest
@@ -13,6 +12,11 @@ from ivr.voice.tts import (EdgeEngine, Engine, EspeakEngine, FallbackEngine, Syn
 
 SENTENCE_60 = "张先生您好，这里是物业服务中心。温馨提示：您名下三栋二单元一五零一的物业服务费尚有三个月未交纳，共计一千二百三十四元五角。"
 DEAD_PROXY = "http://127.0.0.1:9"  # nothing listens on the discard port: edge-tts fails at once, anywhere
+
+
+def wav_format_of(data: bytes):
+    with wave.open(io.BytesIO(data)) as w:
+        return w.getframerate(), w.getnchannels(), w.getsampwidth()
 
 
 def test_espeak_makes_telephone_wav(tmp_path, espeak, wav):
@@ -94,11 +98,6 @@ def test_fallback_after_a_raising_engine_and_cooldown(espeak, doubles):
     retrying.synthesize("第一句")
     retrying.synthesize("第二句")
     assert retrying.primary.calls == 2
-
-
-def wav_format_of(data: bytes):
-    with wave.open(io.BytesIO(data)) as w:
-        return w.getframerate(), w.getnchannels(), w.getsampwidth()
 
 
 def test_all_engines_failing_raises_and_leaves_no_file(cache, wav, doubles):

@@ -18,7 +18,7 @@ from typing import Any
 
 from .connection import AMIConnection
 from .errors import AMIException, AuthenticationFailed, NotConnected
-from .parser import Message
+from .parser import Message, serialize
 
 __all__ = ["AMIClient", "backoff_delay"]
 
@@ -52,7 +52,12 @@ def backoff_delay(
 
 
 class AMIClient:
-    """Self-reconnecting AMI client; see module docstring."""
+    """Self-reconnecting AMI client; see module docstring.
+
+    `ping_interval` <= 0 disables the keepalive Ping (tests only: without it a
+    half-open TCP connection is never noticed). State callbacks take no
+    arguments; event callbacks get the Message. Async callbacks run as tasks.
+    """
 
     def __init__(
         self,
@@ -68,6 +73,7 @@ class AMIClient:
         ping_interval: float = 20.0,
     ) -> None:
         backoff_delay(0, min_backoff, max_backoff)  # validate early
+        serialize({"Username": username, "Secret": secret})  # CR/LF: fail now, not in the loop
         self.host, self.port, self.name = host, port, name
         self._username, self._secret = username, secret
         self.min_backoff, self.max_backoff = min_backoff, max_backoff
@@ -79,6 +85,8 @@ class AMIClient:
         self._on_disconnect: list[StateCallback] = []
         self._conn: AMIConnection | None = None
         self._ready = False
+        self._logged_in = False  # both flags are per connection, reset on each attempt
+        self._booted = False
         self._ready_since = 0.0
         self._ready_event = asyncio.Event()
         self._closing = False
@@ -160,8 +168,13 @@ class AMIClient:
                     self.log.error("login refused for user %r: %s", self._username, exc)
                 except AMIException as exc:
                     self.log.warning("connect failed: %s", exc)
+                except Exception:  # a bug must not end the reconnect loop silently
+                    self.log.exception("unexpected error while connecting")
                 else:
                     self.log.info("logged in (%s)", conn.greeting)
+                    self._logged_in = True
+                    if self._booted:  # FullyBooted came in the same read as the login reply
+                        self._become_ready()
                     await self._wait_closed(conn)
                     uptime = asyncio.get_running_loop().time() - self._ready_since if self._ready_since else 0.0
                     if uptime >= min(_STABLE_AFTER_CAP, self.max_backoff):
@@ -192,6 +205,7 @@ class AMIClient:
             connect_timeout=self.action_timeout, logger=self.log,
         )
         self._conn = conn  # before connect(): FullyBooted may arrive with the login reply
+        self._logged_in = self._booted = False
         self._ready_since = 0.0
         return conn
 
@@ -204,19 +218,26 @@ class AMIClient:
                                  "AMI user lacks read=system?")
             await conn.closed.wait()
 
-    # Both hooks run synchronously inside the connection's reader, so `ready`
-    # flips before any waiter on a failed action gets control back.
+    # Both hooks are called synchronously by the connection (its reader, or
+    # its teardown), so `ready` flips before a failed action's caller resumes.
     def _on_conn_event(self, conn: AMIConnection, msg: Message) -> None:
-        if msg.name == "FullyBooted" and conn is self._conn and not self._ready:
-            self._ready = True
-            self._ready_since = asyncio.get_running_loop().time()
-            self._ready_event.set()
-            self.log.info("ready (FullyBooted)")
-            for cb in self._on_connect:
-                self._call(cb)
+        if msg.name == "FullyBooted" and conn is self._conn and not self._booted:
+            self._booted = True
+            if self._logged_in:  # else the supervisor does it once connect() returns
+                self._become_ready()
         callbacks = self._handlers.get((msg.name or "").lower(), []) + self._handlers.get("*", [])
         for cb in callbacks:
             self._call(cb, msg)
+
+    def _become_ready(self) -> None:
+        if self._conn is None or self._conn.closed.is_set():
+            return  # lost between login and now: stay not-ready
+        self._ready = True
+        self._ready_since = asyncio.get_running_loop().time()
+        self._ready_event.set()
+        self.log.info("ready (FullyBooted)")
+        for cb in self._on_connect:
+            self._call(cb)
 
     def _on_conn_close(self, conn: AMIConnection, reason: str) -> None:
         if conn is not self._conn:
@@ -224,9 +245,9 @@ class AMIClient:
         was_ready = self._ready
         self._ready = False
         self._ready_event.clear()
+        if self._logged_in:  # failures during connect() are logged by the supervisor
+            (self.log.info if self._closing else self.log.warning)("connection lost: %s", reason)
         if was_ready:
-            log = self.log.info if self._closing else self.log.warning
-            log("connection lost: %s", reason)
             for cb in self._on_disconnect:
                 self._call(cb)
 

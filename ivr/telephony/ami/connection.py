@@ -222,7 +222,7 @@ class AMIConnection:
         self.close_reason = reason
         self.closed.set()
         for pending in self._pending.values():
-            pass
+            pending.fail(ConnectionLost(reason))
         self._pending.clear()
         if self._writer is not None:
             self._writer.close()
