@@ -20,7 +20,8 @@ from pathlib import Path
 from ivr.config import Settings
 from ivr.dialer.originate import CallPlan
 from ivr.dialer.runner import run_campaign
-from ivr.storage import Attempt, Campaign, CampaignStatus, Contact, connect, session_factory, upgrade
+from ivr.dialer.seed import campaign_with_accounts
+from ivr.storage import connect, session_factory, upgrade
 from ivr.telephony.asterisk import Site
 from ivr.telephony.asterisk.site import ami_client
 from ivr.telephony.pstn_sim import Behaviour, PstnSim
@@ -82,16 +83,7 @@ def main() -> None:
     sessions = session_factory(connect(url))
     numbers = [f"1370000{i:04d}" for i in range(args.calls)]
     with sessions() as s:
-        campaign = Campaign(name="bench", status=CampaignStatus.RUNNING)
-        s.add(campaign)
-        s.flush()
-        for n in numbers:
-            contact = Contact(campaign_id=campaign.id, phone=n)
-            s.add(contact)
-            s.flush()
-            s.add(Attempt(campaign_id=campaign.id, contact_id=contact.id, number=n))
-        s.commit()
-        campaign_id = campaign.id
+        campaign_id = campaign_with_accounts(s, "bench", [dict(phones=[n]) for n in numbers]).id
     try:
         wall, used, outcomes, in_use = asyncio.run(
             bench(site, sessions, campaign_id, numbers, args.channels, args.seconds))

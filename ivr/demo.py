@@ -11,8 +11,8 @@ from decimal import Decimal
 from ivr.config import Settings
 from ivr.dialer.originate import CallPlan
 from ivr.dialer.runner import run_campaign
-from ivr.storage import (Attempt, Campaign, CampaignKind, CampaignStatus, Contact, connect,
-                         session_factory, upgrade)
+from ivr.dialer.seed import campaign_with_accounts
+from ivr.storage import Attempt, connect, session_factory, upgrade
 from ivr.telephony.asterisk import Site
 from ivr.telephony.asterisk.site import ami_client
 from ivr.telephony.pstn_sim import Behaviour, PstnSim
@@ -45,18 +45,11 @@ LABELS = {"answered": "已接听 answered", "busy": "忙线 busy", "no_answer": 
 
 def _create_campaign(sessions) -> int:
     with sessions() as s:
-        campaign = Campaign(name="演示：物业费催缴 Demo arrears reminder", kind=CampaignKind.ARREARS,
-                            status=CampaignStatus.RUNNING, template="arrears-first")
-        s.add(campaign)
-        s.flush()
-        for room, name, title, number, amount, months, _b, _w in DEMO_OWNERS:
-            contact = Contact(campaign_id=campaign.id, room=room, owner_name=name,
-                              title=title, phone=number, amount_owed=Decimal(amount),
-                              months_owed=months, due_date=date(2026, 11, 30))
-            s.add(contact)
-            s.flush()
-            s.add(Attempt(campaign_id=campaign.id, contact_id=contact.id, number=number))
-        s.commit()
+        campaign = campaign_with_accounts(s, "演示：物业费催缴 Demo arrears reminder", [
+            dict(room=room, owner_name=name, title=title, phones=[number],
+                 amount_owed=Decimal(amount), months_owed=months, due_date=date(2026, 11, 30))
+            for room, name, title, number, amount, months, _b, _w in DEMO_OWNERS],
+            template="arrears-first", actor="demo")
         return campaign.id
 
 

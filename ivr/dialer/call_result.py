@@ -3,12 +3,13 @@
 A call reports through three UserEvents sent by the dialplan (dialplans/pbx):
 IvrDial from the dialing half when it hangs up (DIALSTATUS, Q.850 cause), IvrKeys when the
 flow has read the owner's keys, IvrCall from the IVR half when it hangs up (how far the
-owner got). DTMFEnd events on the IVR half log every key as pressed, '#' included.
+owner got). Flows may also report steps with `UserEvent IvrStep` (Step, Value), read by the
+flow layer (ivr.flows). DTMFEnd events on the IVR half log every key as pressed, '#' included.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ivr.policy.disposition import Disposition, map_dial_result
 
@@ -47,6 +48,7 @@ class CallResult:
     originate_failed: bool = False
     dial_reported: bool = False
     flow_reported: bool = False
+    steps: list[tuple[str, str]] = field(default_factory=list)  # (Step, Value) in order
 
     def apply(self, msg) -> None:
         name = msg.get("Event", "")
@@ -59,6 +61,8 @@ class CallResult:
                 self.answered_seconds = _int(msg.get("AnsweredTime"))
             elif kind == "IvrKeys":
                 self.keys = msg.get("Keys", "")
+            elif kind == "IvrStep":
+                self.steps.append((msg.get("Step", ""), msg.get("Value", "")))
             elif kind == "IvrCall":
                 self.flow_reported = True
                 self.stage = msg.get("Stage", "") or None

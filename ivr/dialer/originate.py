@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _DIGITS = re.compile(r"^[0-9]{3,20}$")
 
@@ -22,6 +22,8 @@ class CallPlan:
     key_timeout: int = 5
     max_seconds: int = 300          # hard cap on an answered call
     caller_id: str = ""
+    context: str = "ivr-flow"       # the flow the answered owner enters (dialplans/pbx)
+    variables: dict[str, str] = field(default_factory=dict)  # flow-specific, e.g. IVR_ROOM_AUDIO
 
 
 def originate_action(attempt_id: int, number: str, plan: CallPlan) -> dict:
@@ -35,11 +37,15 @@ def originate_action(attempt_id: int, number: str, plan: CallPlan) -> dict:
         f"IVR_PROMPT={plan.prompt}", f"IVR_GOODBYE={plan.goodbye}", f"IVR_MAX_DIGITS={plan.max_digits}",
         f"IVR_KEY_TIMEOUT={plan.key_timeout}", f"IVR_MAX_SECONDS={plan.max_seconds}",
     ]
+    for name, value in plan.variables.items():
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or any(c in str(value) for c in "\r\n"):
+            raise ValueError(f"bad flow variable {name!r}")
+        variables.append(f"{name}={value}")
     action = {
         "Action": "Originate",
         "ActionID": action_id(attempt_id),
         "Channel": f"Local/{number}@ivr-dial/n",
-        "Context": "ivr-flow",
+        "Context": plan.context,
         "Exten": "s",
         "Priority": "1",
         "Async": "true",

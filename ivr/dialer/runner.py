@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.storage.models import Attempt, AttemptStatus, Contact
+from ivr.storage.models import Account, Attempt, AttemptStatus
 
 from .call_result import CallResult
 from .originate import CallPlan
@@ -61,7 +61,7 @@ def settle(session: Session, attempt_id: int, result: CallResult | None, *,
 
 
 async def run_campaign(client, sessions: sessionmaker[Session], campaign_id: int,
-                       plan_for: Callable[[Contact], CallPlan], *, concurrency: int = 10,
+                       plan_for: Callable[[Account], CallPlan], *, concurrency: int = 10,
                        on_settled: Callable[[Attempt], None] | None = None) -> Counter:
     """Dial every queued attempt of the campaign, at most `concurrency` at once; return the
     count of dispositions."""
@@ -69,20 +69,20 @@ async def run_campaign(client, sessions: sessionmaker[Session], campaign_id: int
     tracker = CallTracker(client)
     with sessions() as session:
         queued = session.execute(
-            select(Attempt.id, Attempt.number, Contact)
-            .join(Contact, Attempt.contact_id == Contact.id)
+            select(Attempt.id, Attempt.number, Account)
+            .join(Account, Attempt.account_id == Account.id)
             .where(Attempt.campaign_id == campaign_id, Attempt.status == AttemptStatus.QUEUED)
             .order_by(Attempt.scheduled_at, Attempt.id)).all()
     slots = asyncio.Semaphore(concurrency)
     outcomes: Counter = Counter()
 
-    async def one(attempt_id: int, number: str, contact: Contact) -> None:
+    async def one(attempt_id: int, number: str, account: Account) -> None:
         async with slots:
             with sessions() as session:
                 if not claim(session, attempt_id, who):
                     return
                 try:
-                    result = await tracker.place(attempt_id, number, plan_for(contact))
+                    result = await tracker.place(attempt_id, number, plan_for(account))
                     attempt = settle(session, attempt_id, result)
                 except OriginateRefused as exc:
                     attempt = settle(session, attempt_id, None, status=AttemptStatus.FAILED,
@@ -97,5 +97,5 @@ async def run_campaign(client, sessions: sessionmaker[Session], campaign_id: int
                 if on_settled:
                     on_settled(attempt)
 
-    await asyncio.gather(*(one(a_id, num, contact) for a_id, num, contact in queued))
+    await asyncio.gather(*(one(a_id, num, account) for a_id, num, account in queued))
     return outcomes

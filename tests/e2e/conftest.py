@@ -8,23 +8,16 @@ from sqlalchemy import select
 
 from ivr.dialer.originate import CallPlan
 from ivr.dialer.runner import run_campaign
-from ivr.storage import Attempt, Campaign, CampaignStatus, Contact
+from ivr.dialer.seed import campaign_with_accounts
+from ivr.storage import Attempt
 from ivr.telephony.asterisk.site import ami_client
 from ivr.telephony.pstn_sim import Behaviour, PstnSim
 
 
 def make_campaign(sessions, numbers: list[str]) -> int:
     with sessions() as s:
-        campaign = Campaign(name="test", status=CampaignStatus.RUNNING)
-        s.add(campaign)
-        s.flush()
-        for number in numbers:
-            contact = Contact(campaign_id=campaign.id, phone=number, room="3栋1501")
-            s.add(contact)
-            s.flush()
-            s.add(Attempt(campaign_id=campaign.id, contact_id=contact.id, number=number))
-        s.commit()
-        return campaign.id
+        return campaign_with_accounts(
+            s, "test", [dict(room="3栋1501", phones=[n]) for n in numbers]).id
 
 
 @pytest.fixture
