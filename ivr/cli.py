@@ -95,6 +95,21 @@ def db_upgrade() -> None:
 
 
 @main.command()
+@click.option("--trunk-channels", default=30, show_default=True, help="Concurrent calls per trunk.")
+@click.option("--cps", default=5.0, show_default=True, help="New calls per second.")
+@click.option("--until-idle", type=float, default=None,
+              help="Exit when nothing is in flight and nothing is due within this many seconds.")
+@click.option("--clock-start", type=click.DateTime(["%Y-%m-%dT%H:%M%z"]), default=None,
+              help="Simulated policy clock start (demo/tests), e.g. 2026-11-23T10:00+0800.")
+def dialer(trunk_channels: int, cps: float, until_idle: float | None, clock_start) -> None:
+    """Place calls for every running campaign until stopped (SIGTERM/SIGINT)."""
+    from ivr.dialer.main import run
+
+    asyncio.run(run(settings(), trunk_channels=trunk_channels, cps=cps, until_idle=until_idle,
+                    clock_start=clock_start))
+
+
+@main.command()
 def demo() -> None:
     """Run a small campaign through both Asterisk instances and show each outcome."""
     from ivr.demo import run_demo

@@ -12,7 +12,8 @@ from . import campaigns
 
 def campaign_with_accounts(session: Session, name: str, accounts: list[dict], *,
                            kind: CampaignKind = CampaignKind.ARREARS, start: bool = True,
-                           actor: str = "system", **campaign_fields) -> Campaign:
+                           actor: str = "system", now: datetime | None = None,
+                           **campaign_fields) -> Campaign:
     """accounts: dicts of Account fields plus "phones": [numbers]. Commits."""
     campaign = Campaign(name=name, kind=kind, **campaign_fields)
     session.add(campaign)
@@ -27,6 +28,6 @@ def campaign_with_accounts(session: Session, name: str, accounts: list[dict], *,
         ids.append(account.id)
     campaigns.add_accounts(session, campaign, ids)
     if start:
-        campaigns.start(session, campaign, datetime.now(timezone.utc), actor)
+        campaigns.start(session, campaign, now or datetime.now(timezone.utc), actor)
     session.commit()
     return campaign

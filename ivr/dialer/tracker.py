@@ -67,6 +67,31 @@ class CallTracker:
             if entry and entry[2]:
                 entry[2].cancel()
 
+    async def follow(self, attempt_id: int, watchdog: float) -> CallResult:
+        """Track a call that is already up (found live after a dialer restart): its remaining
+        events settle it. Raises OutcomeUnknown if they don't come within `watchdog`."""
+        future = asyncio.get_running_loop().create_future()
+        result = CallResult(attempt_id)
+        self._calls[attempt_id] = (result, future, None)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), watchdog)
+        except asyncio.TimeoutError as exc:
+            raise OutcomeUnknown(f"no result within {watchdog}s") from exc
+        finally:
+            entry = self._calls.pop(attempt_id, None)
+            if entry and entry[2]:
+                entry[2].cancel()
+
+    def tracked(self) -> list[int]:
+        return list(self._calls)
+
+    def abandon(self, attempt_id: int, why: str) -> None:
+        """Stop waiting for a call that is known to have ended unseen (its events were lost
+        with the AMI connection): the waiter gets OutcomeUnknown and reconciles instead."""
+        entry = self._calls.get(attempt_id)
+        if entry and not entry[1].done():
+            entry[1].set_exception(OutcomeUnknown(why))
+
     def _on_event(self, msg) -> None:
         attempt_id = attempt_of(msg)
         entry = self._calls.get(attempt_id) if attempt_id is not None else None

@@ -113,6 +113,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         # may be heard by anyone in the household: no room, no amount
         "answering-machine": "您好，这里是{company}，有事情需要与您联系，请您方便时回电{hotline}，谢谢。",
         "outage-menu": "重听请按1，收到请按2。",
+        "wrong-key": "抱歉，您按的键无效。",
+        "date-failed": "抱歉，没有记录到有效的交费日期，我们的工作人员会再与您联系，再见。",
+        "message-saved": "您的留言我们已经收到，会尽快处理，再见。",
+        "outage-thanks": "感谢您的确认，请提前做好储水准备，再见。",
     },
     "en": {
         "arrears-first": (
@@ -171,10 +175,43 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "answering-machine": "Hello, this is {company}. We need to speak with you; please call us back on "
                              "{hotline} when convenient. Thank you.",
         "outage-menu": "To hear this again, press 1. To acknowledge, press 2.",
+        "wrong-key": "Sorry, that key is not one of the choices.",
+        "date-failed": "Sorry, we could not record a payment date. Our staff will contact you again. Goodbye.",
+        "message-saved": "We have received your message and will look into it soon. Goodbye.",
+        "outage-thanks": "Thank you for confirming. Please store some water in advance. Goodbye.",
     },
 }
 
 TEMPLATE_NAMES: tuple[str, ...] = tuple(TEMPLATES["zh"])
+
+# The arrears menu, one phrase per key, so a campaign that disables a choice is never told
+# to press it ("0*" is one phrase: both keys repeat). menu_text() of every key is exactly
+# the "arrears-menu" template.
+MENU_KEYS = "1234890*"
+MENU_PHRASES: dict[str, dict[str, str]] = {
+    "zh": {"1": "三天内交费请按1", "2": "约定其他交费日期请按2", "3": "已经交费请按3",
+           "4": "如果您在外地，需要了解远程交费方式请按4", "8": "给我们留言请按8",
+           "9": "不希望再接到此类电话请按9", "0*": "重听请按0或星号键", "0": "重听请按0",
+           "*": "重听请按星号键"},
+    "en": {"1": "To pay within three days, press 1.", "2": "To choose another payment date, press 2.",
+           "3": "If you have already paid, press 3.",
+           "4": "If you are away and want to know how to pay remotely, press 4.",
+           "8": "To leave us a message, press 8.", "9": "To stop these calls, press 9.",
+           "0*": "To hear this again, press 0 or star.", "0": "To hear this again, press 0.",
+           "*": "To hear this again, press star."},
+}
+
+
+def menu_text(keys: str = MENU_KEYS, lang: str = "zh") -> str:
+    """The arrears menu offering only `keys` (in the usual order)."""
+    phrases = MENU_PHRASES[_lang(lang)]
+    parts = [phrases[k] for k in "123489" if k in keys]
+    repeat = "".join(k for k in "0*" if k in keys)
+    if repeat:
+        parts.append(phrases[repeat])
+    if not parts:
+        raise TemplateError("a menu needs at least one choice")
+    return "；".join(parts) + "。" if lang == "zh" else " ".join(parts)
 
 
 def _lang(lang: str) -> str:

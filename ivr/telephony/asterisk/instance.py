@@ -70,7 +70,7 @@ class Instance:
         return path.read_text().strip()
 
     def render(self) -> None:
-        for sub in ("etc", "lib", "spool", "run", "log", "cache", "recordings"):
+        for sub in ("etc", "lib", "spool", "run", "log", "log/cdr-csv", "cache", "recordings"):
             (self.host_dir / sub).mkdir(parents=True, exist_ok=True)
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(
             [str(TEMPLATES / self.spec.role), str(TEMPLATES / "common")]),

@@ -1,0 +1,49 @@
+"""A campaign's settings JSON → the policy objects (pure). Defaults follow the seed documents;
+every knob can be set per campaign, and tests shorten intervals through the same settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+from ivr.policy.retry import RetryPolicy
+from ivr.policy.windows import CallWindows
+
+RETRY_SECONDS = ("no_answer", "busy", "failed", "machine", "unknown")
+RETRY_COUNTS = ("failed_before_unreachable", "max_attempts_per_day", "max_answered_per_day",
+                "max_attempts_total")
+
+
+@dataclass(frozen=True)
+class CampaignPolicy:
+    windows: CallWindows
+    retry: RetryPolicy
+    max_channels: int = 20          # concurrent calls of this campaign
+    dial_timeout: int = 30          # seconds a phone may ring
+    key_timeout: int = 5
+    max_call_seconds: int = 300
+    daily_follow_up: bool = True    # B/D accounts: call again the next callable day
+
+
+def _hours(value) -> tuple[tuple[time, time], ...]:
+    return tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in value)
+
+
+def campaign_policy(kind: str, settings: dict | None) -> CampaignPolicy:
+    settings = settings or {}
+    w = settings.get("windows", {})
+    windows_args = {"call_on_holidays": w.get("call_on_holidays", kind == "outage")}
+    if "weekday" in w:
+        windows_args["weekday"] = _hours(w["weekday"])
+    if "weekend" in w:
+        windows_args["weekend"] = _hours(w["weekend"])
+    r = settings.get("retry", {})
+    retry_args = {k: timedelta(seconds=float(r[k])) for k in RETRY_SECONDS if k in r}
+    retry_args |= {k: int(r[k]) for k in RETRY_COUNTS if k in r}
+    return CampaignPolicy(
+        windows=CallWindows(**windows_args), retry=RetryPolicy(**retry_args),
+        max_channels=int(settings.get("max_channels", 20)),
+        dial_timeout=int(settings.get("dial_timeout", 30)),
+        key_timeout=int(settings.get("key_timeout", 5)),
+        max_call_seconds=int(settings.get("max_call_seconds", 300)),
+        daily_follow_up=bool(settings.get("daily_follow_up", kind != "outage")),
+    )

@@ -1,0 +1,145 @@
+"""Settling a finished attempt and deciding what happens next, in one transaction.
+
+The rules are the pure policy (ivr.policy): retry intervals and caps by disposition, the
+account's class A–E and its follow-up day. This module only reads and writes rows.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ivr.policy.classify import AccountClass, AccountState, Action, next_action
+from ivr.policy.disposition import Disposition
+from ivr.policy.retry import AttemptRecord, Reason, next_attempt
+from ivr.policy.windows import next_callable, to_shanghai
+from ivr.storage.models import (Account, Attempt, AttemptStatus, Campaign, CampaignStatus, Contact,
+                                ContactStatus, DoNotCall, Phone, utcnow)
+
+from . import campaigns
+from .call_result import CallResult
+from .policy_config import CampaignPolicy, campaign_policy
+
+
+def record_result(attempt: Attempt, result: CallResult | None, status: AttemptStatus,
+                  error: str | None = None, disposition: str | None = None) -> None:
+    ended = utcnow()
+    attempt.status = status
+    attempt.ended_at = ended
+    attempt.error = error
+    if result is not None:
+        attempt.disposition = result.disposition.value
+        attempt.dial_status = result.dial_status
+        attempt.hangup_cause = result.hangup_cause
+        attempt.stage = result.stage
+        attempt.keys = result.keys
+        attempt.key_log = result.key_log
+        if result.dial_status == "ANSWER":
+            attempt.answered_at = ended - timedelta(seconds=result.answered_seconds or 0)
+    if disposition:
+        attempt.disposition = disposition
+
+
+def _history(session: Session, attempt: Attempt) -> list[AttemptRecord]:
+    earlier = session.scalars(select(Attempt).where(
+        Attempt.contact_id == attempt.contact_id, Attempt.number == attempt.number,
+        Attempt.id != attempt.id, Attempt.status.in_(
+            [AttemptStatus.DONE, AttemptStatus.UNKNOWN, AttemptStatus.FAILED]))).all()
+    return [AttemptRecord(a.scheduled_at, Disposition(a.disposition or "unknown"),
+                          a.answered_at is not None) for a in earlier]
+
+
+def _queue(session: Session, parent: Attempt, number: str, at: datetime, stage: str | None) -> Attempt:
+    child = Attempt(campaign_id=parent.campaign_id, contact_id=parent.contact_id,
+                    account_id=parent.account_id, parent_id=parent.id, number=number,
+                    scheduled_at=at, message_stage=stage or parent.message_stage)
+    session.add(child)
+    return child
+
+
+def _stop(contact: Contact, reason: str, done: bool = False) -> None:
+    contact.status = ContactStatus.DONE if done else ContactStatus.STOPPED
+    contact.stop_reason = reason
+
+
+def _next_number(session: Session, account: Account, after: str) -> str | None:
+    blocked = set(session.scalars(select(DoNotCall.number)))
+    numbers = [p.number for p in account.phones if p.unreachable_at is None and p.number not in blocked]
+    if after in numbers:
+        rest = numbers[numbers.index(after) + 1:]
+        return rest[0] if rest else None
+    return numbers[0] if numbers else None
+
+
+def schedule_next(session: Session, attempt: Attempt, now: datetime,
+                  policy: CampaignPolicy | None = None) -> Attempt | None:
+    """Queue the follow-up of a settled attempt, or close the account's part in the campaign.
+    `now` is the policy clock."""
+    contact, account = attempt.contact, attempt.account
+    campaign = session.get(Campaign, attempt.campaign_id)
+    policy = policy or campaign_policy(campaign.kind.value, campaign.settings)
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
+        return None
+    if account.paid_at is not None:
+        _stop(contact, "paid", done=True)
+        return None
+    disposition = Disposition(attempt.disposition or "unknown")
+    if disposition is Disposition.OPTED_OUT:
+        campaigns.opt_out(session, attempt.number, reason="keypress 9", source="keypress",
+                          actor="dialer")
+        account.account_class = AccountClass.E.value
+        _stop(contact, "opted_out")
+        return None
+    decision = next_attempt(_history(session, attempt), disposition, now, policy.windows,
+                            policy.retry, campaign_ends_at=campaign.ends_at)
+    if decision.retry_at is not None:
+        return _queue(session, attempt, attempt.number, decision.retry_at, contact.message_stage)
+    if decision.reason in (Reason.UNREACHABLE, Reason.WRONG_PERSON):
+        phone = session.scalar(select(Phone).where(Phone.account_id == account.id,
+                                                   Phone.number == attempt.number))
+        if phone is not None and decision.reason is Reason.UNREACHABLE:
+            phone.unreachable_at = utcnow()
+        other = _next_number(session, account, attempt.number)
+        if other:
+            return _queue(session, attempt, other, next_callable(now, policy.windows), None)
+        if decision.reason is Reason.UNREACHABLE:
+            account.account_class = AccountClass.C.value   # staff must find a new number
+        _stop(contact, decision.reason.value)
+        return None
+    if decision.reason is Reason.ANSWERED and policy.daily_follow_up:
+        return _follow_up(session, attempt, account, contact, now, policy, campaign)
+    _stop(contact, decision.reason.value, done=decision.reason is Reason.ANSWERED)
+    return None
+
+
+def _follow_up(session, attempt, account, contact, now, policy, campaign) -> Attempt | None:
+    """After an answered call the account's class decides the next day it is called:
+    A the day before the promised date, B and D daily, C and E never automatically."""
+    cls = AccountClass(account.account_class or "B")
+    state = AccountState(cls, promised_date=account.promised_date,
+                         promise_broken=account.promise_status == "broken")
+    local = to_shanghai(now)
+    today = local.date() if cls is AccountClass.A else local.date() + timedelta(days=1)
+    ends = to_shanghai(campaign.ends_at).date() if campaign.ends_at else None
+    plan = next_action(state, today, policy.windows, campaign_ends=ends)
+    if plan.action is Action.CALL and plan.call_from is not None:
+        stage = plan.stage.value if plan.stage else None
+        contact.message_stage = stage or contact.message_stage
+        return _queue(session, attempt, attempt.number, plan.call_from, stage)
+    _stop(contact, plan.reason, done=plan.action in (Action.DONE, Action.WAIT))
+    return None
+
+
+def finish_if_idle(session: Session, campaign_id: int, now: datetime) -> bool:
+    """A running campaign with nothing queued or in flight is complete."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign.status != CampaignStatus.RUNNING:
+        return False
+    busy = session.scalar(select(Attempt.id).where(
+        Attempt.campaign_id == campaign_id,
+        Attempt.status.in_([AttemptStatus.QUEUED, AttemptStatus.DIALING])).limit(1))
+    if busy is None:
+        campaigns.complete(session, campaign, datetime.now(timezone.utc), actor="dialer")
+        return True
+    return False
