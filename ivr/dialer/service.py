@@ -56,7 +56,8 @@ class Dialer:
         self.client, self.sessions, self.planner = client, sessions, planner
         self.config, self.clock, self.on_settled = config, clock, on_settled
         self.tracker = CallTracker(client)
-        self.bucket = TokenBucket(config.cps, burst=max(1.0, config.cps), now=time.monotonic())
+        # Burst of one: calls are spaced 1/cps apart, so no 1-second window exceeds the cap.
+        self.bucket = TokenBucket(config.cps, burst=1.0, now=time.monotonic())
         self.tasks: set[asyncio.Task] = set()
         self.peak_live = 0
         self._reconcile_needed = asyncio.Event()
