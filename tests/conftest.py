@@ -33,7 +33,10 @@ def postgres_url() -> str:
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory) -> Settings:
     var = tmp_path_factory.mktemp("var")
-    return replace(Settings(), site="test", port_base=TEST_PORT_BASE, var_dir=var, database_url="")
+    # The site name carries the port base: two test runs on different bases never share
+    # (or stop) each other's Asterisk.
+    return replace(Settings(), site=f"test{TEST_PORT_BASE}", port_base=TEST_PORT_BASE, var_dir=var,
+                   database_url="")
 
 
 @pytest.fixture(scope="session")

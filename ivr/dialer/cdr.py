@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 # cdr_csv column order with loguniqueid and loguserfield on (cdr.conf).
 COLUMNS = ("accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
@@ -20,11 +21,17 @@ class CdrOutcome:
     dial_status: str
     keys: str | None
     billsec: int
+    start: datetime
 
 
-def outcomes(text: str) -> dict[int, CdrOutcome]:
+def _start(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+
+
+def outcomes(text: str, since: dict[int, datetime] | None = None) -> dict[int, CdrOutcome]:
     """The dialing leg (dcontext ivr-dial, to the trunk) of each attempt; keys from the
-    IVR leg's userfield."""
+    IVR leg's userfield. `since` (attempt id → when it was dialed) ignores older records
+    with the same accountcode, e.g. from another database the same Asterisk served."""
     dial: dict[int, dict] = {}
     keys: dict[int, str] = {}
     for row in csv.reader(io.StringIO(text)):
@@ -34,6 +41,9 @@ def outcomes(text: str) -> dict[int, CdrOutcome]:
         if not rec["accountcode"].isdigit():
             continue
         attempt = int(rec["accountcode"])
+        if since is not None and (attempt not in since or not rec["start"] or
+                                  _start(rec["start"]) < since[attempt] - timedelta(seconds=2)):
+            continue
         if rec["userfield"].startswith("keys="):
             keys[attempt] = rec["userfield"][5:]
         if rec["dcontext"] == "ivr-dial" and rec["lastapp"] == "Dial":
@@ -41,4 +51,4 @@ def outcomes(text: str) -> dict[int, CdrOutcome]:
             if attempt not in dial or rec["disposition"] == "ANSWERED":
                 dial[attempt] = rec
     return {a: CdrOutcome(a, DIALSTATUS.get(r["disposition"], "CHANUNAVAIL"), keys.get(a),
-                          int(r["billsec"] or 0)) for a, r in dial.items()}
+                          int(r["billsec"] or 0), _start(r["start"])) for a, r in dial.items()}

@@ -177,7 +177,8 @@ class Dialer:
                 if (self._claimed_at.get(attempt_id, lost_at) < lost_at and not
                         {f"attempt-{attempt_id}-a", f"attempt-{attempt_id}-b"} & live):
                     self.tracker.abandon(attempt_id, "ended while AMI was down")
-        finished = cdr.outcomes(self.config.cdr_path.read_text()) if (
+        since = {a: _aware(d) for a, d in stale if d}
+        finished = cdr.outcomes(self.config.cdr_path.read_text(), since) if (
             self.config.cdr_path and self.config.cdr_path.exists()) else {}
         for attempt_id, dialed_at in stale:
             if {f"attempt-{attempt_id}-a", f"attempt-{attempt_id}-b"} & live:
