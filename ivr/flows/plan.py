@@ -83,8 +83,6 @@ class FlowSettings:
             raise ValueError("key_timeout must be 1..30 seconds")
         if not 0 <= int(self.reasks) <= 5 or not 1 <= int(self.date_tries) <= 5:
             raise ValueError("reasks must be 0..5 and date_tries 1..5")
-        if "4" in self.choices and self.kind == "arrears" and not (self.channel or self.hotline):
-            raise ValueError("menu key 4 (remote payment) needs a payment channel or hotline")
         templates.resolve(self.message_template, self.lang)  # unknown template names fail here
 
     @property

@@ -5,6 +5,7 @@ Times are ISO 8601 with an offset (UTC), dates YYYY-MM-DD, money decimal strings
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -95,17 +96,17 @@ def attempt_event(session: Session, a: Attempt) -> dict:
                                campaign_external_id=camp.external_id if camp else None)}
 
 
-def promise_event(session: Session, acc: Account, a: Attempt | None = None) -> dict:
+def promise_event(acc: Account, a: Attempt | None = None) -> dict:
     """`promise.made` (a is the call it was made on) and `promise.broken` (a is None)."""
-    data = {"account_id": acc.id, "account_external_id": acc.external_id,
+    return {"account_id": acc.id, "account_external_id": acc.external_id,
             "promised_date": day(acc.promised_date), "promise_status": acc.promise_status,
             "amount_owed": money(acc.amount_owed), "class": acc.account_class,
             "attempt_id": a.id if a is not None else None,
             "campaign_id": a.campaign_id if a is not None else None}
-    return data
 
 
-def opt_out_event(number: str, *, reason: str, source: str, account_external_ids: list[str] = ()) -> dict:
+def opt_out_event(number: str, *, reason: str, source: str,
+                  account_external_ids: Sequence[str] = ()) -> dict:
     """`opt_out.recorded`: a number put on the do-not-call list (keypress 9, staff or API)."""
     return {"number": number, "reason": reason, "source": source,
             "account_external_ids": list(account_external_ids)}
