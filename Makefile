@@ -12,14 +12,14 @@ setup:
 	$(IVR) asterisk setup
 
 postgres: setup
-	@scripts/postgres.sh ivr_test > /dev/null
+	@scripts/postgres.sh ivr_test25000 > /dev/null
 
 demo: setup
 	$(IVR) demo
 
 # Real parts only: two Asterisk instances on loopback, SQLite and PostgreSQL.
 test: setup postgres
-	IVR_TEST_POSTGRES_URL=$$(scripts/postgres.sh ivr_test) $(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q
 
 bench: setup
 	$(PY) bench/dialer.py

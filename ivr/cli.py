@@ -101,12 +101,14 @@ def db_upgrade() -> None:
               help="Exit when nothing is in flight and nothing is due within this many seconds.")
 @click.option("--clock-start", type=click.DateTime(["%Y-%m-%dT%H:%M%z"]), default=None,
               help="Simulated policy clock start (demo/tests), e.g. 2026-11-23T10:00+0800.")
-def dialer(trunk_channels: int, cps: float, until_idle: float | None, clock_start) -> None:
+@click.option("--planner", type=click.Choice(["flows", "prompt"]), default="flows", show_default=True,
+              help="flows: each campaign's IVR flow; prompt: the shipped prompt and a key read.")
+def dialer(trunk_channels: int, cps: float, until_idle: float | None, clock_start, planner: str) -> None:
     """Place calls for every running campaign until stopped (SIGTERM/SIGINT)."""
     from ivr.dialer.main import run
 
     asyncio.run(run(settings(), trunk_channels=trunk_channels, cps=cps, until_idle=until_idle,
-                    clock_start=clock_start))
+                    clock_start=clock_start, planner=planner))
 
 
 @main.command()
@@ -120,3 +122,13 @@ def demo() -> None:
 from ivr.voice.cli import say  # noqa: E402  (the voice layer's own command)
 
 main.add_command(say)
+
+from admin.cli import admin as _admin_group  # noqa: E402  (the staff admin's commands)
+
+main.add_command(_admin_group)
+
+from admin.api.cli import api as _api_group  # noqa: E402  (API keys, caller-ID allowlist)
+from ivr.webhooks.cli import webhooks as _webhooks_group  # noqa: E402  (the delivery worker)
+
+main.add_command(_api_group)
+main.add_command(_webhooks_group)

@@ -28,6 +28,10 @@ class Settings:
         default_factory=lambda: _env("IVR_DEBIAN_MIRROR", "http://deb.debian.org/debian")
     )
     tts_engine: str = field(default_factory=lambda: _env("IVR_TTS_ENGINE", "espeak"))
+    # What the messages tell owners to call or pay through; set these for a real utility.
+    company: str = field(default_factory=lambda: _env("IVR_COMPANY", "物业服务中心"))
+    hotline: str = field(default_factory=lambda: _env("IVR_HOTLINE", "02160000000"))
+    pay_channel: str = field(default_factory=lambda: _env("IVR_PAY_CHANNEL", "微信公众号“物业服务”"))
 
     def db_url(self) -> str:
         if self.database_url:

@@ -95,7 +95,8 @@ async def _run(cfg: Settings, site: Site, campaign_id: int) -> Counter:
           f"(4 channels, 2 calls/s; policy clock starts {business_hours_start():%Y-%m-%d %H:%M} "
           f"Asia/Shanghai) ...", flush=True)
     await dialer_main.run(cfg, trunk_channels=4, cps=2, until_idle=30,
-                          clock_start=business_hours_start(), site=site, on_settled=show)
+                          clock_start=business_hours_start(), site=site, on_settled=show,
+                          planner="prompt")
     return outcomes
 
 

@@ -22,7 +22,8 @@ def postgres_url() -> str:
     url = os.environ.get("IVR_TEST_POSTGRES_URL")
     if url:
         return url
-    proc = subprocess.run([str(PROJECT_DIR / "scripts/postgres.sh"), "ivr_test"],
+    # One database per test port base, like the Asterisk site: parallel runs don't collide.
+    proc = subprocess.run([str(PROJECT_DIR / "scripts/postgres.sh"), f"ivr_test{TEST_PORT_BASE}"],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         pytest.fail(f"PostgreSQL could not be started: {proc.stderr.strip()}")

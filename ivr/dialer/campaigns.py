@@ -13,9 +13,11 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ivr.storage.models import (Account, Attempt, AttemptStatus, AuditEntry, Campaign,
+from ivr import webhooks
+from ivr.storage.models import (Account, Attempt, AttemptStatus, AuditEntry, Campaign, CampaignKind,
                                 CampaignStatus, Contact, ContactStatus, DoNotCall, Payment,
                                 SystemSetting, utcnow)
+from ivr.webhooks import payloads
 
 S = CampaignStatus
 TRANSITIONS: dict[CampaignStatus, set[CampaignStatus]] = {
@@ -67,7 +69,7 @@ def seed_first_attempts(session: Session, campaign: Campaign, at: datetime) -> i
     blocked = set(session.scalars(select(DoNotCall.number)))
     queued = 0
     for contact, account in rows:
-        if account.paid_at is not None:
+        if account.paid_at is not None and campaign.kind == CampaignKind.ARREARS:
             contact.status, contact.stop_reason = ContactStatus.STOPPED, "paid"
             continue
         numbers = [p.number for p in account.phones if p.unreachable_at is None and p.number not in blocked]
@@ -103,12 +105,15 @@ def cancel(session: Session, campaign: Campaign, now: datetime, actor: str) -> i
     """Cancel: queued attempts are skipped (calls already up finish normally)."""
     _move(session, campaign, S.CANCELLED, actor)
     campaign.finished_at = now
-    return _skip(session, Attempt.campaign_id == campaign.id, "campaign cancelled")
+    skipped = _skip(session, Attempt.campaign_id == campaign.id, "campaign cancelled")
+    webhooks.emit(session, "campaign.finished", payloads.campaign_event(session, campaign))
+    return skipped
 
 
 def complete(session: Session, campaign: Campaign, now: datetime, actor: str = "system") -> None:
     _move(session, campaign, S.COMPLETED, actor)
     campaign.finished_at = now
+    webhooks.emit(session, "campaign.finished", payloads.campaign_event(session, campaign))
 
 
 def _skip(session: Session, where, reason: str) -> int:
@@ -141,10 +146,13 @@ def mark_paid(session: Session, account: Account, *, amount: Decimal | None, pai
     account.paid_amount = paid_total
     if amount is None or paid_total >= owed:
         account.paid_at = utcnow()
+        # Only arrears reminders stop: a paid owner still hears about a water outage.
+        arrears = select(Campaign.id).where(Campaign.kind == CampaignKind.ARREARS)
         session.execute(update(Contact).where(Contact.account_id == account.id,
+                                              Contact.campaign_id.in_(arrears),
                                               Contact.status == ContactStatus.ACTIVE)
                         .values(status=ContactStatus.STOPPED, stop_reason="paid"))
-        _skip(session, Attempt.account_id == account.id, "paid")
+        _skip(session, (Attempt.account_id == account.id) & Attempt.campaign_id.in_(arrears), "paid")
     audit(session, actor, "account.paid", f"account:{account.id}", source=source,
           amount=str(amount) if amount is not None else None)
 
@@ -155,3 +163,4 @@ def opt_out(session: Session, number: str, *, reason: str, source: str, actor: s
         session.add(DoNotCall(number=number, reason=reason, source=source))
     _skip(session, Attempt.number == number, "opted out")
     audit(session, actor, "number.opt_out", f"number:{number}", reason=reason, source=source)
+    webhooks.emit(session, "opt_out.recorded", payloads.opt_out_event(number, reason=reason, source=source))

@@ -53,6 +53,10 @@ def _skip(attempt: Attempt, contact_reason: str, why: str) -> None:
         attempt.contact.stop_reason = contact_reason
 
 
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
 def claim_due(session: Session, now: datetime, *, limit: int, dialer_id: str,
               trunk_channels: int) -> list[Claim]:
     """Claim up to `limit` due attempts. `now` is the policy clock (call windows);
@@ -77,8 +81,11 @@ def claim_due(session: Session, now: datetime, *, limit: int, dialer_id: str,
         account = session.get(Account, attempt.account_id)
         # Checked at the last moment: a payment or opt-out that arrived after the attempt was
         # queued still stops the call.
-        if account.paid_at is not None:
+        if account.paid_at is not None and campaign.kind.value == "arrears":
             _skip(attempt, "paid", "paid before dialing")
+            continue
+        if campaign.ends_at is not None and _aware(campaign.ends_at) <= now:
+            _skip(attempt, "campaign_over", "past the campaign's deadline")
             continue
         if attempt.number in blocked:
             _skip(attempt, "opted_out", "number on the do-not-call list")

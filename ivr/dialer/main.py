@@ -13,6 +13,7 @@ from ivr.storage import connect, session_factory, upgrade
 from ivr.telephony.asterisk import Site
 from ivr.telephony.asterisk.site import ami_client
 
+from .flow_planner import flow_planner
 from .planner import prompt_planner
 from .service import Dialer, DialerConfig, wall_clock
 
@@ -32,7 +33,10 @@ def dialer_id() -> str:
 
 async def run(settings: Settings, *, trunk_channels: int = 30, cps: float = 5.0,
               until_idle: float | None = None, clock_start: datetime | None = None,
-              site: Site | None = None, on_settled=None, stop: asyncio.Event | None = None) -> Dialer:
+              site: Site | None = None, on_settled=None, stop: asyncio.Event | None = None,
+              planner: str = "flows") -> Dialer:
+    """planner: "flows" — each campaign's IVR flow with its owners' own audio (production);
+    "prompt" — the shipped first-call prompt and a key read (simple broadcast, tests)."""
     site = site or Site(settings)
     url = settings.db_url()
     upgrade(url)
@@ -40,11 +44,13 @@ async def run(settings: Settings, *, trunk_channels: int = 30, cps: float = 5.0,
     client = ami_client(site.pbx)
     config = DialerConfig(dialer_id=dialer_id(), trunk_channels=trunk_channels, cps=cps,
                           cdr_path=site.pbx.host_dir / "log/cdr-csv/Master.csv")
-    planner = prompt_planner({"prompt": site.sound("prompts/first-call"),
-                              "goodbye": site.sound("prompts/goodbye")}, site.trunk.name)
-    dialer = Dialer(client, sessions, planner, config,
-                    clock=simulated_clock(clock_start) if clock_start else wall_clock,
-                    on_settled=on_settled)
+    clock = simulated_clock(clock_start) if clock_start else wall_clock
+    if planner == "flows":
+        plan = flow_planner(site, settings.tts_engine, clock=clock)
+    else:
+        plan = prompt_planner({"prompt": site.sound("prompts/first-call"),
+                               "goodbye": site.sound("prompts/goodbye")}, site.trunk.name)
+    dialer = Dialer(client, sessions, plan, config, clock=clock, on_settled=on_settled)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -18,14 +18,16 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ivr import webhooks
 from ivr.storage.models import Attempt, AttemptStatus, Campaign, CampaignStatus
+from ivr.webhooks import payloads
 
 from . import cdr
 from .call_result import CallResult
 from .claims import Claim, claim_due
 from .originate import CallPlan
 from .pacing import TokenBucket
-from .settle import finish_if_idle, record_result, schedule_next
+from .settle import apply_flow_outcome, finish_if_idle, record_result, schedule_next, stop_contact
 from .tracker import CallTracker, OriginateRefused, OutcomeUnknown
 
 log = logging.getLogger("ivr.dialer")
@@ -123,9 +125,20 @@ class Dialer:
                     (Attempt.status == AttemptStatus.QUEUED) & (Attempt.scheduled_at <= due_by)))
             return session.scalar(busy.limit(1)) is None
 
-    async def _call(self, claim: Claim) -> None:
+    def _plan(self, attempt_id: int) -> CallPlan:
         with self.sessions() as session:
-            plan = self.planner(session, session.get(Attempt, claim.attempt_id))
+            return self.planner(session, session.get(Attempt, attempt_id))
+
+    async def _call(self, claim: Claim) -> None:
+        try:
+            # In a thread: preparing an owner's audio may synthesise speech.
+            plan = await asyncio.to_thread(self._plan, claim.attempt_id)
+        except Exception as exc:  # a message that cannot be made: nothing was dialed
+            log.error("attempt %s: no call plan: %s", claim.attempt_id, exc)
+            await asyncio.to_thread(self._settle, claim.attempt_id, None, AttemptStatus.SKIPPED,
+                                    f"message could not be prepared: {exc}")
+            self._claimed_at.pop(claim.attempt_id, None)
+            return
         try:
             result = await self.tracker.place(claim.attempt_id, claim.number, plan)
         except OriginateRefused as exc:
@@ -148,8 +161,14 @@ class Dialer:
             if attempt.status != AttemptStatus.DIALING:
                 return                                   # settled elsewhere (reconciliation)
             record_result(attempt, result, status, error, disposition)
+            if result is not None:
+                apply_flow_outcome(session, attempt, result, self.clock())
             session.flush()
-            schedule_next(session, attempt, self.clock())
+            if status == AttemptStatus.SKIPPED:
+                stop_contact(attempt, "message_error")
+            else:
+                schedule_next(session, attempt, self.clock())
+            webhooks.emit(session, "attempt.finished", payloads.attempt_event(session, attempt))
             finish_if_idle(session, attempt.campaign_id, self.clock())
             session.commit()
             if self.on_settled:

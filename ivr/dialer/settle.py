@@ -10,7 +10,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.policy.classify import AccountClass, AccountState, Action, next_action
+from ivr import webhooks
+from ivr.flows import interpret, owner_answer
+from ivr.policy.classify import AccountClass, AccountState, Action, Response, classify, next_action
+from ivr.webhooks import payloads
 from ivr.policy.disposition import Disposition
 from ivr.policy.retry import AttemptRecord, Reason, next_attempt
 from ivr.policy.windows import next_callable, to_shanghai
@@ -63,6 +66,37 @@ def _stop(contact: Contact, reason: str, done: bool = False) -> None:
     contact.stop_reason = reason
 
 
+def stop_contact(attempt: Attempt, reason: str) -> None:
+    _stop(attempt.contact, reason)
+
+
+def apply_flow_outcome(session: Session, attempt: Attempt, result: CallResult, now: datetime) -> None:
+    """What the owner answered, onto the attempt (evidence) and the account (class A–E)."""
+    if not result.steps and result.stage is None:
+        return
+    outcome = interpret(result, to_shanghai(now).date())
+    attempt.choice = outcome.choice
+    attempt.promised_date = outcome.promised_date
+    attempt.voice_message = outcome.voice_message
+    account = attempt.account
+    answer = owner_answer(outcome, now)
+    if outcome.wrong_person:
+        account.note = ((account.note or "") + f"\n{attempt.number}: answered by someone else").strip()
+    if outcome.choice == "already_paid":
+        account.paid_claim_at = utcnow()                     # staff verify before marking paid
+    if outcome.choice == "voice_message" and outcome.voice_message:
+        account.complaint = f"voice message: {outcome.voice_message}"
+    if answer.response is Response.NONE:
+        return
+    account.account_class = classify([answer]).value
+    if answer.promised_date is not None:
+        account.promised_date = answer.promised_date
+        account.promise_status = "pending"
+        webhooks.emit(session, "promise.made", payloads.promise_event(account, attempt))
+    if answer.response is Response.AWAY:
+        attempt.contact.message_stage = "remote_payment"
+
+
 def _next_number(session: Session, account: Account, after: str) -> str | None:
     blocked = set(session.scalars(select(DoNotCall.number)))
     numbers = [p.number for p in account.phones if p.unreachable_at is None and p.number not in blocked]
@@ -81,7 +115,7 @@ def schedule_next(session: Session, attempt: Attempt, now: datetime,
     policy = policy or campaign_policy(campaign.kind.value, campaign.settings)
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
         return None
-    if account.paid_at is not None:
+    if account.paid_at is not None and campaign.kind.value == "arrears":
         _stop(contact, "paid", done=True)
         return None
     disposition = Disposition(attempt.disposition or "unknown")

@@ -179,3 +179,48 @@ def owners(prefix: str, n: int, *, area: str = "幸福家园", first_number: int
              "owner_name": f"业主{i}", "title": "先生", "amount_owed": "1234.50", "months_owed": 3,
              "due_date": "2026-11-30", "phones": [str(first_number + i)]} for i in range(n)]
 
+
+
+@pytest.fixture
+def running_dialer(site, db_url):
+    """The real dialer service (flows planner, simulated business-hours policy clock) for
+    this test's database, in a thread with its own event loop; stopped at teardown."""
+    import asyncio
+    import threading
+
+    from dialer_helpers import BUSINESS_HOURS
+
+    from ivr.dialer.flow_planner import flow_planner
+    from ivr.dialer.main import simulated_clock
+    from ivr.dialer.service import Dialer, DialerConfig
+    from ivr.storage import connect, session_factory
+    from ivr.telephony.asterisk.site import ami_client
+
+    clock = simulated_clock(BUSINESS_HOURS)
+    engine = connect(db_url)
+    state: dict = {}
+    ready = threading.Event()
+
+    async def serve():
+        state["stop"] = asyncio.Event()
+        state["loop"] = asyncio.get_running_loop()
+        client = ami_client(site.pbx)
+        await client.start()
+        await client.wait_ready(20)
+        dialer = Dialer(client, session_factory(engine), flow_planner(site, clock=clock),
+                        DialerConfig(dialer_id="api-e2e", trunk_channels=10, cps=10,
+                                     cdr_path=site.pbx.host_dir / "log/cdr-csv/Master.csv"),
+                        clock=clock)
+        ready.set()
+        try:
+            await dialer.run(state["stop"])
+        finally:
+            await client.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(30), "the dialer did not connect to the pbx"
+    yield
+    state["loop"].call_soon_threadsafe(state["stop"].set)
+    thread.join(60)
+    engine.dispose()

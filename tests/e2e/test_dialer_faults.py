@@ -31,7 +31,8 @@ def _dialer_process(site, db_url: str) -> subprocess.Popen:
                IVR_DATABASE_URL=db_url, IVR_DIALER_ID="fault-test-dialer")
     return subprocess.Popen(
         [str(PROJECT_DIR / ".venv/bin/ivr"), "dialer", "--trunk-channels", "30", "--cps", "20",
-         "--until-idle", "1", "--clock-start", BUSINESS_HOURS.strftime("%Y-%m-%dT%H:%M%z")],
+         "--until-idle", "1", "--planner", "prompt",
+         "--clock-start", BUSINESS_HOURS.strftime("%Y-%m-%dT%H:%M%z")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
