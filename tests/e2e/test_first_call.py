@@ -21,7 +21,7 @@ def test_outcomes_reach_the_database(place_calls, sessions, sim, site):
         n(5): Behaviour.unreachable(),
         n(6): Behaviour.hang_up_mid_message(0.5, listen=2.0),
         n(7): Behaviour.answer(0.5, [], record=True),
-    }, dial_timeout=4)
+    }, dial_timeout=4, key_timeout=3)
 
     assert all(a.status == AttemptStatus.DONE for a in attempts.values()), \
         {k: (a.status, a.error) for k, a in attempts.items()}
