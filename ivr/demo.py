@@ -1,5 +1,6 @@
-"""`ivr demo`: a small arrears campaign placed through the real Asterisk to the simulated
-phone network, each outcome printed as it happens, then a summary."""
+"""`ivr demo`: an arrears campaign placed through the real Asterisk to the simulated phone
+network, with the real IVR flow (identity gate, personal message, menu, promised date), each
+outcome printed as it happens, then a summary of what staff will act on."""
 from __future__ import annotations
 
 import asyncio
@@ -8,56 +9,55 @@ from collections import Counter
 from datetime import date, datetime, time as clock_time, timedelta
 from decimal import Decimal
 
-from ivr.config import Settings
-from ivr.dialer import main as dialer_main
-from ivr.dialer.seed import campaign_with_accounts
 from sqlalchemy import func, select
 
+from ivr.config import Settings
+from ivr.dialer import main as dialer_main
+from ivr.dialer.flow_planner import account_values, flow_settings
+from ivr.dialer.seed import campaign_with_accounts
+from ivr.flows.audio import FlowVoice, SoundStore
 from ivr.policy.windows import SHANGHAI
-from ivr.storage import Attempt, connect, session_factory, upgrade
+from ivr.storage import Account, Attempt, Campaign, connect, session_factory, upgrade
 from ivr.telephony.asterisk import Site
-from ivr.telephony.asterisk.site import ami_client
-from ivr.telephony.pstn_sim import Behaviour, PstnSim
+from ivr.telephony.asterisk.site import AUDIO_DIR, ami_client
+from ivr.telephony.pstn_sim import Behaviour, OwnerScript, PstnSim
+from ivr.voice import audio
+from ivr.voice.tts import engine_from_config
 
-# (room, owner, title, number, amount, months, behaviour, what it shows)
+# (room, owner, title, number, amount owed, months, what the owner does)
 DEMO_OWNERS = [
-    ("3栋2单元1501", "张伟", "先生", "13800000001", "1234.50", 3,
-     Behaviour.answer(1, [(2.0, "1")]), "answers, presses 1"),
-    ("3栋2单元1502", "李娜", "女士", "13800000002", "860.00", 2,
-     Behaviour.answer(1, [(2.0, "20261130#")]), "answers, keys a date 20261130#"),
-    ("5栋1单元0301", "王芳", "女士", "13800000003", "2400.00", 6,
-     Behaviour.busy(), "busy"),
-    ("5栋1单元0302", "刘洋", "先生", "13800000004", "420.00", 1,
-     Behaviour.no_answer(), "rings, nobody answers"),
-    ("7栋3单元1203", "陈静", "女士", "13800000005", "1500.00", 4,
-     Behaviour.unreachable(), "empty number (空号)"),
-    ("7栋3单元1204", "杨磊", "先生", "13800000006", "980.00", 2,
-     Behaviour.congestion(), "network congestion"),
-    ("9栋1单元0101", "赵敏", "女士", "13800000007", "3120.00", 8,
-     Behaviour.hang_up_mid_message(1, 2.0), "hangs up mid-message"),
-    ("9栋1单元0102", "黄强", "先生", "13800000008", "650.00", 1,
-     Behaviour.answer(1, []), "listens, presses nothing"),
+    ("3栋2单元1501", "张伟", "先生", "13800000001", "1234.50", 3, "promise"),
+    ("3栋2单元1502", "李娜", "女士", "13800000002", "860.00", 2, "date"),
+    ("5栋1单元0301", "王芳", "女士", "13800000003", "2400.00", 6, "busy"),
+    ("5栋1单元0302", "刘洋", "先生", "13800000004", "420.00", 1, "noanswer"),
+    ("7栋3单元1203", "陈静", "女士", "13800000005", "1500.00", 4, "unreachable"),
+    ("7栋3单元1204", "杨磊", "先生", "13800000006", "980.00", 2, "away"),
+    ("9栋1单元0101", "赵敏", "女士", "13800000007", "3120.00", 8, "hangup"),
+    ("9栋1单元0102", "黄强", "先生", "13800000008", "650.00", 1, "wrong"),
+    ("9栋2单元0201", "周丽", "女士", "13800000009", "720.00", 2, "optout"),
+    ("9栋2单元0202", "吴刚", "先生", "13800000010", "300.00", 1, "machine"),
 ]
+WHAT = {"promise": "confirms identity, will pay within 3 days (1)",
+        "date": "confirms identity, keys a date 1130# and confirms it",
+        "busy": "busy", "noanswer": "rings, nobody answers", "unreachable": "empty number (空号)",
+        "away": "away from home: asks how to pay remotely (4)",
+        "hangup": "hangs up in the middle of the message",
+        "wrong": "not the owner (presses 2): hears no debt details",
+        "optout": "asks not to be called again (9)", "machine": "answering machine"}
 
 # Short intervals so the demo shows retries within a minute; production uses the defaults.
-DEMO_SETTINGS = {"dial_timeout": 8, "key_timeout": 3,
+DEMO_SETTINGS = {"dial_timeout": 8, "key_timeout": 4,
                  "retry": {"busy": 10, "no_answer": 15, "failed": 10, "max_attempts_per_day": 2}}
+HELLO = audio.duration(AUDIO_DIR / "sim/hello.wav")
+AMD_SILENCE = 0.8   # amd.conf after_greeting_silence: a person is recognised this long after hello
+MARGIN = 1.5
 
 LABELS = {"answered": "已接听 answered", "busy": "忙线 busy", "no_answer": "无人接听 no answer",
-          "unreachable": "空号 unreachable", "failed": "失败 failed",
+          "unreachable": "空号 unreachable", "failed": "失败 failed", "opted_out": "拒绝来电 opted out",
           "hung_up_early": "中途挂断 hung up early", "machine": "答录机 machine",
-          "unknown": "未知 unknown"}
-
-
-def _create_campaign(sessions) -> int:
-    with sessions() as s:
-        campaign = campaign_with_accounts(s, "演示：物业费催缴 Demo arrears reminder", [
-            dict(room=room, owner_name=name, title=title, phones=[number],
-                 amount_owed=Decimal(amount), months_owed=months, due_date=date(2026, 11, 30))
-            for room, name, title, number, amount, months, _b, _w in DEMO_OWNERS],
-            template="arrears-first", actor="demo", settings=DEMO_SETTINGS,
-            now=business_hours_start())
-        return campaign.id
+          "wrong_person": "非本人 wrong person", "unknown": "未知 unknown"}
+CLASSES = {"A": "A 近期交纳 promised a date", "B": "B 暂未明确 not settled",
+           "C": "C 无法联系 unreachable", "D": "D 异地 away", "E": "E 拒交/拒接 refused"}
 
 
 def business_hours_start() -> datetime:
@@ -69,60 +69,124 @@ def business_hours_start() -> datetime:
     return datetime.combine(day, clock_time(10, 0), SHANGHAI)
 
 
-async def _run(cfg: Settings, site: Site, campaign_id: int) -> Counter:
+def _create_campaign(sessions, start: datetime) -> int:
+    with sessions() as s:
+        campaign = campaign_with_accounts(s, "演示：物业费催缴 Demo arrears reminder", [
+            dict(room=room, owner_name=name, title=title, phones=[number],
+                 amount_owed=Decimal(amount), months_owed=months, due_date=date(2026, 11, 30))
+            for room, name, title, number, amount, months, _w in DEMO_OWNERS],
+            template="arrears-first", actor="demo", settings=DEMO_SETTINGS, now=start)
+        return campaign.id
+
+
+def _behaviour(kind: str, durations: dict[str, float]) -> Behaviour:
+    """Key times from the real length of what the flow plays to this owner."""
+    simple = {"busy": Behaviour.busy, "noanswer": Behaviour.no_answer,
+              "unreachable": Behaviour.unreachable}
+    if kind in simple:
+        return simple[kind]()
+    if kind == "machine":
+        return Behaviour.answering_machine(after=0.5)
+    owner = OwnerScript(HELLO)
+    identity_at = HELLO + AMD_SILENCE + MARGIN          # while the identity question plays
+    if kind == "wrong":
+        owner.press(identity_at, "2")
+        return owner.behaviour()
+    confirmed = owner.press(identity_at, "1")
+    if kind == "hangup":
+        owner.hang_up(confirmed + durations["message"] / 2)
+        return owner.behaviour()
+    menu_at = confirmed + durations["message"] + MARGIN  # the menu follows the whole message
+    if kind == "date":
+        t = owner.press(menu_at, "2") + MARGIN
+        t = owner.press(t, "1130#") + MARGIN
+        owner.press(t + 2.5, "1")                        # after the read-back has started
+    else:
+        owner.press(menu_at, {"promise": "1", "away": "4", "optout": "9"}[kind])
+    return owner.behaviour()
+
+
+def _script_owners(cfg: Settings, site: Site, sessions, campaign_id: int, today: date) -> dict:
+    """Prepare each owner's audio as the dialer will (same cache) and script their phone."""
+    voice = FlowVoice(SoundStore.for_site(site), engine_from_config(cfg.tts_engine))
+    behaviours = {}
+    with sessions() as s:
+        campaign = s.get(Campaign, campaign_id)
+        settings = flow_settings(campaign, "first", site.trunk.name)
+        for room, _n, _t, number, _a, _m, kind in DEMO_OWNERS:
+            account = s.scalar(select(Account).where(Account.room == room))
+            prepared = voice.prepare(settings, account_values(account, campaign), today)
+            durations = {p: audio.duration(f) for p, f in prepared.host_files.items() if p != "prompts"}
+            behaviours[number] = _behaviour(kind, durations)
+    return behaviours
+
+
+async def _run(cfg: Settings, site: Site, sessions, campaign_id: int, start: datetime) -> Counter:
+    behaviours = await asyncio.to_thread(_script_owners, cfg, site, sessions, campaign_id, start.date())
     pstn = ami_client(site.pstn)
     await pstn.start()
     try:
         await pstn.wait_ready(30)
-        sim = PstnSim(pstn, site.pstn.host_dir / "recordings")
-        await sim.script_many({o[3]: o[6] for o in DEMO_OWNERS})
+        await PstnSim(pstn, site.pstn.host_dir / "recordings").script_many(behaviours)
     finally:
         await pstn.close()
-    what = {o[3]: o[7] for o in DEMO_OWNERS}
+    what = {o[3]: WHAT[o[6]] for o in DEMO_OWNERS}
     started = time.monotonic()
     outcomes: Counter = Counter()
 
     def show(attempt: Attempt) -> None:
         outcomes[attempt.disposition or attempt.status.value] += 1
-        keys = attempt.key_log or attempt.keys
-        print(f"[{sum(outcomes.values())}] {time.monotonic() - started:5.1f}s  attempt {attempt.id:<3d} "
-              f"{attempt.number}  {LABELS.get(attempt.disposition or '', attempt.disposition)}"
-              f"  (DIALSTATUS={attempt.dial_status} cause={attempt.hangup_cause})"
-              f"{'  keys=' + keys if keys else ''}   — scripted: {what.get(attempt.number, '')}",
-              flush=True)
+        said = []
+        if attempt.choice:
+            said.append(f"choice={attempt.choice}")
+        if attempt.promised_date:
+            said.append(f"promised {attempt.promised_date:%m-%d}")
+        keys = attempt.key_log or ""
+        print(f"[{sum(outcomes.values()):2d}] {time.monotonic() - started:5.1f}s  {attempt.number}  "
+              f"{LABELS.get(attempt.disposition or '', attempt.disposition or attempt.status.value):24s}"
+              f" DIALSTATUS={attempt.dial_status} cause={attempt.hangup_cause}"
+              f"{'  keys=' + keys if keys else ''}{'  ' + ' '.join(said) if said else ''}"
+              f"   — scripted: {what.get(attempt.number, '')}", flush=True)
 
-    print(f"Dialing {len(DEMO_OWNERS)} owners through pbx → PJSIP trunk → pstn-sim "
-          f"(4 channels, 2 calls/s; policy clock starts {business_hours_start():%Y-%m-%d %H:%M} "
-          f"Asia/Shanghai) ...", flush=True)
-    await dialer_main.run(cfg, trunk_channels=4, cps=2, until_idle=30,
-                          clock_start=business_hours_start(), site=site, on_settled=show,
-                          planner="prompt")
+    print(f"Dialing {len(DEMO_OWNERS)} owners through pbx → PJSIP trunk → pstn-sim with the arrears "
+          f"flow (5 channels, 2 calls/s; policy clock starts {start:%Y-%m-%d %H:%M} Asia/Shanghai) ...",
+          flush=True)
+    await dialer_main.run(cfg, trunk_channels=5, cps=2, until_idle=30, clock_start=start, site=site,
+                          on_settled=show)
     return outcomes
 
 
 def run_demo(cfg: Settings) -> int:
     site = Site(cfg)
-    print(f"Asterisk: {site.runtime.version()}  ({'chroot ' + str(site.runtime.root) if site.runtime.chrooted else 'system'})")
+    print(f"Asterisk: {site.runtime.version()}  "
+          f"({'chroot ' + str(site.runtime.root) if site.runtime.chrooted else 'system'})")
     site.start()
     url = cfg.db_url()
     upgrade(url)
-    engine = connect(url)
-    sessions = session_factory(engine)
-    campaign_id = _create_campaign(sessions)
-    outcomes = asyncio.run(_run(cfg, site, campaign_id))
+    sessions = session_factory(connect(url))
+    start = business_hours_start()
+    campaign_id = _create_campaign(sessions, start)
+    outcomes = asyncio.run(_run(cfg, site, sessions, campaign_id, start))
     print(f"\nSummary (campaign {campaign_id}): {sum(outcomes.values())} calls placed")
     for disposition, count in outcomes.most_common():
         print(f"  {LABELS.get(disposition, disposition):28s} {count}")
     with sessions() as s:
+        accounts = s.scalars(select(Account).order_by(Account.room)).all()
+        print("Accounts by class (分类):")
+        for cls, label in CLASSES.items():
+            rooms = [f"{a.room}{' → ' + format(a.promised_date, '%m-%d') if a.promised_date else ''}"
+                     for a in accounts if a.account_class == cls]
+            if rooms:
+                print(f"  {label:30s} {', '.join(rooms)}")
         later = s.scalars(select(Attempt).where(Attempt.campaign_id == campaign_id,
                                                 Attempt.status == "queued")
                           .order_by(Attempt.scheduled_at)).all()
         lost = s.scalar(select(func.count()).select_from(Attempt).where(
             Attempt.campaign_id == campaign_id, Attempt.status == "dialing"))
         if later:
-            print("Follow-ups queued (policy time, Asia/Shanghai):")
+            print("Follow-up calls queued (policy time, Asia/Shanghai):")
             for a in later:
                 print(f"  {a.scheduled_at.astimezone(SHANGHAI):%m-%d %H:%M}  {a.number}  "
-                      f"(after attempt {a.parent_id})")
+                      f"(after attempt {a.parent_id}, message: {a.message_stage})")
     print(f"  database: {url}")
     return 0 if lost == 0 else 1

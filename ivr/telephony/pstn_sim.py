@@ -121,3 +121,41 @@ class PstnSim:
         files = [p for p in self.recordings_dir.glob(f"{number}-*.wav")
                  if not p.name.endswith("-both.wav")]
         return sorted(files, key=lambda p: p.stat().st_mtime)
+
+
+class OwnerScript:
+    """A scripted owner for the IVR flows: says hello on answering (so answering-machine
+    detection hears a person), then presses keys, plays audio or hangs up at given seconds
+    after answer. Each step returns when it ends, to time the next one from the real
+    durations of what the flow plays."""
+
+    def __init__(self, hello_seconds: float | None, ring: float = 0.5):
+        self.steps: list[str] = ["play=sim/hello"] if hello_seconds else []
+        self.clock = hello_seconds or 0.0
+        self.ring = ring
+
+    def _wait_until(self, t: float) -> None:
+        if t < self.clock - 0.01:
+            raise ValueError(f"script goes back in time: {t:.2f} < {self.clock:.2f}")
+        if t > self.clock:
+            self.steps.append(f"wait={t - self.clock:.2f}")
+            self.clock = t
+
+    def press(self, t: float, digits: str) -> float:
+        self._wait_until(t)
+        self.steps.append(f"dtmf={digits}")
+        self.clock += DIGIT_SECONDS * len(digits)
+        return self.clock
+
+    def say(self, t: float, sound: str, seconds: float) -> float:
+        self._wait_until(t)
+        self.steps.append(f"play={sound}")
+        self.clock += seconds
+        return self.clock
+
+    def hang_up(self, t: float) -> None:
+        self._wait_until(t)
+        self.steps.append("hangup=")
+
+    def behaviour(self, record: bool = False) -> Behaviour:
+        return Behaviour("answer", ring=self.ring, steps=tuple(self.steps), record=record)

@@ -23,7 +23,7 @@ from ivr.dialer.tracker import CallTracker
 from ivr.flows import FlowSettings, build_plan, interpret
 from ivr.flows.audio import FlowVoice, SoundStore
 from ivr.telephony.asterisk.site import AUDIO_DIR, ami_client
-from ivr.telephony.pstn_sim import DIGIT_SECONDS, Behaviour, PstnSim
+from ivr.telephony.pstn_sim import Behaviour, OwnerScript, PstnSim
 from ivr.voice import audio
 from ivr.voice.tts import EspeakEngine
 
@@ -41,39 +41,11 @@ def iso(d: date) -> str:
     return d.isoformat()
 
 
-class Owner:
-    """A scripted owner: says hello on answering, then presses keys / plays audio / hangs up
-    at times (seconds after answer). Tracks when each entry ends, to time the next one."""
+class Owner(OwnerScript):
+    """A scripted owner who says "喂，您好" on answering (see OwnerScript)."""
 
     def __init__(self, hello: bool = True):
-        self.steps: list[str] = ["play=sim/hello"] if hello else []
-        self.clock = HELLO if hello else 0.0
-
-    def _wait_until(self, t: float) -> None:
-        assert t >= self.clock - 0.01, f"script goes back in time: {t:.2f} < {self.clock:.2f}"
-        if t > self.clock:
-            self.steps.append(f"wait={t - self.clock:.2f}")
-            self.clock = t
-
-    def press(self, t: float, digits: str) -> float:
-        """Press digits starting at t; returns when the last one has been sent."""
-        self._wait_until(t)
-        self.steps.append(f"dtmf={digits}")
-        self.clock += DIGIT_SECONDS * len(digits)
-        return self.clock
-
-    def say(self, t: float, sound: str, seconds: float) -> float:
-        self._wait_until(t)
-        self.steps.append(f"play={sound}")
-        self.clock += seconds
-        return self.clock
-
-    def hang_up(self, t: float) -> None:
-        self._wait_until(t)
-        self.steps.append("hangup=")
-
-    def behaviour(self, record: bool = False) -> Behaviour:
-        return Behaviour("answer", ring=0.5, steps=tuple(self.steps), record=record)
+        super().__init__(HELLO if hello else None)
 
 
 @dataclass
