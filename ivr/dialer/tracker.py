@@ -57,30 +57,31 @@ class CallTracker:
                 raise OriginateRefused(str(exc)) from exc
             except (ConnectionLost, ActionTimeout) as exc:
                 raise OutcomeUnknown(f"originate sent, connection lost: {exc}") from exc
-            limit = watchdog or plan.dial_timeout + plan.max_seconds + 30
-            try:
-                return await asyncio.wait_for(asyncio.shield(future), limit)
-            except asyncio.TimeoutError as exc:
-                raise OutcomeUnknown(f"no result within {limit}s") from exc
+            return await self._wait(future, watchdog or plan.dial_timeout + plan.max_seconds + 30)
         finally:
-            entry = self._calls.pop(attempt_id, None)
-            if entry and entry[2]:
-                entry[2].cancel()
+            self._forget(attempt_id)
 
     async def follow(self, attempt_id: int, watchdog: float) -> CallResult:
         """Track a call that is already up (found live after a dialer restart): its remaining
         events settle it. Raises OutcomeUnknown if they don't come within `watchdog`."""
         future = asyncio.get_running_loop().create_future()
-        result = CallResult(attempt_id)
-        self._calls[attempt_id] = (result, future, None)
+        self._calls[attempt_id] = (CallResult(attempt_id), future, None)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), watchdog)
-        except asyncio.TimeoutError as exc:
-            raise OutcomeUnknown(f"no result within {watchdog}s") from exc
+            return await self._wait(future, watchdog)
         finally:
-            entry = self._calls.pop(attempt_id, None)
-            if entry and entry[2]:
-                entry[2].cancel()
+            self._forget(attempt_id)
+
+    @staticmethod
+    async def _wait(future: asyncio.Future, limit: float) -> CallResult:
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), limit)
+        except asyncio.TimeoutError as exc:
+            raise OutcomeUnknown(f"no result within {limit}s") from exc
+
+    def _forget(self, attempt_id: int) -> None:
+        entry = self._calls.pop(attempt_id, None)
+        if entry and entry[2]:
+            entry[2].cancel()
 
     def tracked(self) -> list[int]:
         return list(self._calls)
