@@ -42,6 +42,13 @@ def serve_demo(cfg: Settings, campaign_id: int | None = None, *, host: str = "12
     from admin import create_app
 
     password = demo_login(cfg.db_url())
+    if campaign_id is None:  # the campaign the demo just ran
+        from ivr.storage import Campaign
+        engine = connect(cfg.db_url())
+        with session_factory(engine)() as s:
+            campaign_id = s.scalar(select(Campaign.id).where(Campaign.name != "test call")
+                                   .order_by(Campaign.id.desc()).limit(1))
+        engine.dispose()
     os.environ.setdefault("IVR_ADMIN_SECRET_KEY", secrets.token_hex(32))
     # plain HTTP on the loopback address: the session cookie cannot be marked Secure here
     app = create_app({"DATABASE_URL": cfg.db_url(), "SESSION_COOKIE_SECURE": False,

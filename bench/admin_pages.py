@@ -18,15 +18,15 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from admin import create_app  # noqa: E402
 from admin.security import create_user  # noqa: E402
-from ivr.storage import (Account, Attempt, Campaign, CampaignStatus, Contact, Payment, Phone,  # noqa: E402
-                         connect, session_factory, upgrade)
+from ivr.storage import (Account, Attempt, Campaign, Contact, Payment, Phone, connect,  # noqa: E402
+                         session_factory, upgrade)
 
 DISPOSITIONS = [("answered", "ANSWER", 16, 0.35), ("no_answer", "NOANSWER", 19, 0.25), ("busy", "BUSY", 17, 0.15),
                 ("unreachable", "CHANUNAVAIL", 1, 0.05), ("failed", "CONGESTION", 34, 0.05),
@@ -128,6 +128,8 @@ def main() -> int:
         import httpx
         from werkzeug.serving import make_server
 
+        import logging
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)   # no request log in the table
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         client = httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", timeout=60)

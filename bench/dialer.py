@@ -84,7 +84,7 @@ def main() -> None:
     numbers = [f"1370000{i:04d}" for i in range(args.calls)]
     with sessions() as s:
         campaign_with_accounts(s, "bench", [dict(phones=[n]) for n in numbers],
-                               settings={"max_channels": args.channels, "key_timeout": 30},
+                               settings={"caps": {"concurrency": args.channels}, "key_timeout": 30},
                                now=BUSINESS_HOURS)
     try:
         wall, used, in_use = asyncio.run(bench(site, sessions, numbers, args.channels, args.seconds))

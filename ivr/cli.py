@@ -112,11 +112,19 @@ def dialer(trunk_channels: int, cps: float, until_idle: float | None, clock_star
 
 
 @main.command()
-def demo() -> None:
-    """Run a small campaign through both Asterisk instances and show each outcome."""
+@click.option("--no-serve", is_flag=True, help="End after the summary (for scripts).")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port of the staff admin.")
+def demo(no_serve: bool, port: int) -> None:
+    """Run a campaign through both Asterisk instances, show each outcome, then serve the staff
+    admin with that campaign's results at a printed local URL and a demo login."""
     from ivr.demo import run_demo
 
-    sys.exit(run_demo(settings()))
+    code = run_demo(settings())
+    if code or no_serve:
+        sys.exit(code)
+    from admin.demo import serve_demo
+
+    serve_demo(settings(), port=port)
 
 
 from ivr.voice.cli import say  # noqa: E402  (the voice layer's own command)

@@ -47,7 +47,8 @@ WHAT = {"promise": "confirms identity, will pay within 3 days (1)",
 
 # Short intervals so the demo shows retries within a minute; production uses the defaults.
 DEMO_SETTINGS = {"dial_timeout": 8, "key_timeout": 4,
-                 "retry": {"busy": 10, "no_answer": 15, "failed": 10, "max_attempts_per_day": 2}}
+                 "retry": {"busy": 10 / 60, "no_answer": 15 / 60, "failed": 10 / 60,  # minutes
+                           "max_attempts_per_day": 2}}
 HELLO = audio.duration(AUDIO_DIR / "sim/hello.wav")
 AMD_SILENCE = 0.8   # amd.conf after_greeting_silence: a person is recognised this long after hello
 MARGIN = 1.5

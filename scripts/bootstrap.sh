@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(debootstrap espeak-ng ffmpeg sox postgresql chromium)
+# fonts-wqy-microhei: Chinese glyphs in the browser (admin screenshots, staff machines).
+PKGS=(debootstrap espeak-ng ffmpeg sox postgresql chromium fonts-wqy-microhei)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

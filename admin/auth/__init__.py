@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from flask import (Blueprint, Flask, current_app, flash, redirect, render_template, request,
-                   session, url_for)
+from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_login import current_user, login_required, login_user, logout_user

@@ -14,17 +14,18 @@ dialer turns them back into policy objects.
     }
 
 `windows_of(settings)` and `retry_policy_of(settings)` build ivr.policy's CallWindows and
-RetryPolicy from it (the wizard validates by building them, so a saved campaign always has
-settings the dialer accepts).
+RetryPolicy through the dialer's own reader (ivr.dialer.policy_config), so a campaign the
+wizard saved is read exactly as the dialer will read it.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, or_, select
 
+from ivr.dialer.policy_config import campaign_policy
 from ivr.policy import CallWindows, RetryPolicy
 from ivr.policy.windows import WEEKDAY_HOURS, WEEKEND_HOURS
 from ivr.storage import Account, Campaign, CampaignKind
@@ -60,22 +61,11 @@ def default_settings(kind: str = "arrears") -> dict[str, Any]:
 
 
 def windows_of(settings: dict) -> CallWindows:
-    w = settings.get("windows") or default_windows()
-
-    def ranges(spans):
-        return [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans]
-    return CallWindows(weekday=ranges(w.get("weekday", [])), weekend=ranges(w.get("weekend", [])),
-                       call_on_holidays=bool(w.get("call_on_holidays")))
+    return campaign_policy("arrears", {"windows": default_windows(), **settings}).windows
 
 
 def retry_policy_of(settings: dict) -> RetryPolicy:
-    r = {**DEFAULT_RETRY, **(settings.get("retry") or {})}
-    return RetryPolicy(no_answer=timedelta(minutes=r["no_answer"]), busy=timedelta(minutes=r["busy"]),
-                       failed=timedelta(minutes=r["failed"]), machine=timedelta(minutes=r["machine"]),
-                       max_attempts_per_day=r["max_attempts_per_day"],
-                       max_answered_per_day=r["max_answered_per_day"],
-                       max_attempts_total=r["max_attempts_total"],
-                       failed_before_unreachable=r["failed_before_unreachable"])
+    return campaign_policy("arrears", settings).retry
 
 
 def message_text(campaign: Campaign) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from admin import exports
 from admin.db import db
 from admin.i18n import SHANGHAI, aware, local_today
-from admin.labels import CLASSES, DISPOSITIONS, DISPOSITION_TONE, PROMISE_STATUSES, label
+from admin.labels import DISPOSITIONS, DISPOSITION_TONE, PROMISE_STATUSES, label
 from admin.scope import TEST_CAMPAIGN_NAME, account_scope, campaign_scope, visible_campaign
 from admin.security import audit, require
-from ivr.storage import Account, Attempt, Campaign, Contact, DoNotCall, Payment, Phone
+from ivr.storage import Account, Attempt, Campaign, Contact, Payment, Phone
 
 from . import charts
 

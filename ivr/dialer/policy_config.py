@@ -1,5 +1,14 @@
-"""A campaign's settings JSON → the policy objects (pure). Defaults follow the seed documents;
-every knob can be set per campaign, and tests shorten intervals through the same settings."""
+"""A campaign's settings JSON → the policy objects (pure). The one reader of that JSON, for the
+dialer and the admin's wizard alike. Defaults follow the seed documents; every knob can be set
+per campaign, and tests shorten intervals through the same settings.
+
+    {"windows": {"weekday": [["09:30", "12:00"], ...], "weekend": [...], "call_on_holidays": false},
+     "retry": {"no_answer": 30, "busy": 10, "failed": 60, "machine": 120, "unknown": 60,  # minutes
+               "max_attempts_per_day": 3, "max_answered_per_day": 1, "max_attempts_total": 10,
+               "failed_before_unreachable": 3},
+     "caps": {"concurrency": 10},                     # calls of this campaign at once
+     "dial_timeout": 30, "key_timeout": 5, "max_call_seconds": 300}      # seconds
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +17,7 @@ from datetime import time, timedelta
 from ivr.policy.retry import RetryPolicy
 from ivr.policy.windows import CallWindows
 
-RETRY_SECONDS = ("no_answer", "busy", "failed", "machine", "unknown")
+RETRY_MINUTES = ("no_answer", "busy", "failed", "machine", "unknown")
 RETRY_COUNTS = ("failed_before_unreachable", "max_attempts_per_day", "max_answered_per_day",
                 "max_attempts_total")
 
@@ -17,7 +26,7 @@ RETRY_COUNTS = ("failed_before_unreachable", "max_attempts_per_day", "max_answer
 class CampaignPolicy:
     windows: CallWindows
     retry: RetryPolicy
-    max_channels: int = 20          # concurrent calls of this campaign
+    max_channels: int = 20          # concurrent calls of this campaign (caps.concurrency)
     dial_timeout: int = 30          # seconds a phone may ring
     key_timeout: int = 5
     max_call_seconds: int = 300
@@ -37,11 +46,11 @@ def campaign_policy(kind: str, settings: dict | None) -> CampaignPolicy:
     if "weekend" in w:
         windows_args["weekend"] = _hours(w["weekend"])
     r = settings.get("retry", {})
-    retry_args = {k: timedelta(seconds=float(r[k])) for k in RETRY_SECONDS if k in r}
+    retry_args = {k: timedelta(minutes=float(r[k])) for k in RETRY_MINUTES if k in r}
     retry_args |= {k: int(r[k]) for k in RETRY_COUNTS if k in r}
     return CampaignPolicy(
         windows=CallWindows(**windows_args), retry=RetryPolicy(**retry_args),
-        max_channels=int(settings.get("max_channels", 20)),
+        max_channels=int((settings.get("caps") or {}).get("concurrency") or 20),
         dial_timeout=int(settings.get("dial_timeout", 30)),
         key_timeout=int(settings.get("key_timeout", 5)),
         max_call_seconds=int(settings.get("max_call_seconds", 300)),

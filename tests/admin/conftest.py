@@ -6,7 +6,6 @@ import csv
 import io
 import re
 import sys
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import io
 import math
-import socket
 import struct
 import threading
-import time
 import wave
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path

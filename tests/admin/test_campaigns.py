@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 import wave
 from datetime import datetime, time, timedelta, timezone
-from decimal import Decimal
 from io import BytesIO
 
 import pytest

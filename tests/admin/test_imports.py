@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from admin.imports import parsing
 from ivr.dialer import campaigns as lifecycle
 from ivr.storage import (Account, Attempt, AttemptStatus, AuditEntry, Campaign, Contact, ContactStatus,
-                         Payment, Phone)
+                         Payment)
 
 
 def numbers(account: Account) -> list[str]:

@@ -2,10 +2,8 @@
 other language, and the translation catalogue covers every string in the code."""
 from __future__ import annotations
 
-import io
 import re
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 
 import pytest

@@ -4,8 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,7 @@ from sqlalchemy import select
 from admin.exports import safe
 from admin.i18n import local_today
 from ivr.dialer import campaigns as lifecycle
-from ivr.storage import (Account, Attempt, AttemptStatus, AuditEntry, Campaign, Contact, DoNotCall,
-                         Payment, Phone)
+from ivr.storage import Account, Attempt, AttemptStatus, AuditEntry, Campaign, DoNotCall, Payment
 
 NOW = datetime.now(timezone.utc)
 

@@ -208,3 +208,12 @@ def test_a_forged_next_after_an_action_stays_on_the_site(client_for, accounts, p
     response = post_form(client_for("operator"), f"/accounts/{accounts[0]}/note",
                          {"note": "x", "next": "/\\evil.example"}, page=f"/accounts/{accounts[0]}")
     assert response.status_code == 302 and response.location == f"/accounts/{accounts[0]}"
+
+
+def test_the_http_api_is_mounted_without_csrf_or_cookies(app):
+    client = app.test_client()
+    spec = client.get("/api/v1/openapi.json")
+    assert spec.status_code == 200 and spec.get_json()["openapi"].startswith("3.")
+    refused = client.post("/api/v1/campaigns", json={"name": "x"}, headers={"Idempotency-Key": "k"})
+    assert refused.status_code == 401            # an API key is needed, not a CSRF token
+    assert "Set-Cookie" not in refused.headers and "Set-Cookie" not in spec.headers

@@ -48,7 +48,7 @@ def test_concurrency_never_above_the_cap_and_cps_honoured(sessions, run_dialers)
 def test_no_answer_is_retried_after_its_interval(sessions, run_dialers):
     number = "13610010001"
     campaign_id = campaign_for(sessions, [number], **FAST,
-                               retry={"no_answer": 4, "max_attempts_per_day": 2})
+                               retry={"no_answer": 4 / 60, "max_attempts_per_day": 2})
     _, sim = run_dialers(sessions, {number: Behaviour.no_answer()}, until_idle=10)
     first, second, *later = attempts_of(sessions, campaign_id)
     assert (first.disposition, second.disposition) == ("no_answer", "no_answer")
@@ -62,7 +62,7 @@ def test_no_answer_is_retried_after_its_interval(sessions, run_dialers):
 
 def test_paid_account_is_dropped_from_a_running_campaign(sessions, run_dialers):
     payer, other = "13610020001", "13610020002"
-    campaign_id = campaign_for(sessions, [payer, other], **FAST, retry={"busy": 3})
+    campaign_id = campaign_for(sessions, [payer, other], **FAST, retry={"busy": 3 / 60})
 
     async def pay_after_first_call(dialers):
         while True:

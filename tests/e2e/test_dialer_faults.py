@@ -98,7 +98,7 @@ def test_asterisk_stopped_mid_campaign_pauses_dialing_and_resumes_without_a_stor
     numbers = [f"1362002{i:04d}" for i in range(10)]
     # An Originate refused by a stopping Asterisk is a failed attempt (nothing dialed),
     # retried after the `failed` interval — short here so the test sees it through.
-    campaign_id = campaign_for(sessions, numbers, **FAST, retry={"failed": 2, "unknown": 2})
+    campaign_id = campaign_for(sessions, numbers, **FAST, retry={"failed": 2 / 60, "unknown": 2 / 60})
     outage = {}
 
     async def stop_and_restart_asterisk(dialers):
