@@ -164,3 +164,35 @@ def opt_out(session: Session, number: str, *, reason: str, source: str, actor: s
     _skip(session, Attempt.number == number, "opted out")
     audit(session, actor, "number.opt_out", f"number:{number}", reason=reason, source=source)
     webhooks.emit(session, "opt_out.recorded", payloads.opt_out_event(number, reason=reason, source=source))
+
+
+def promote_scheduled(session: Session, now: datetime) -> int:
+    """Scheduled campaigns whose start time has come begin running (their attempts were
+    queued for that time when they were scheduled)."""
+    due = session.scalars(select(Campaign).where(Campaign.status == S.SCHEDULED,
+                                                 Campaign.start_at <= now)).all()
+    for campaign in due:
+        _move(session, campaign, S.RUNNING, "scheduler")
+        campaign.started_at = campaign.started_at or now
+    return len(due)
+
+
+def break_promises(session: Session, today: date, now: datetime) -> int:
+    """Promises whose date has passed unpaid are broken: the account goes back to class B and
+    is called again, from the next window, with the firmer message (DOMAIN.md)."""
+    broken = session.scalars(select(Account).where(
+        Account.promise_status == "pending", Account.promised_date < today,
+        Account.paid_at.is_(None))).all()
+    for account in broken:
+        account.promise_status = "broken"
+        account.account_class = "B"
+        webhooks.emit(session, "promise.broken", payloads.promise_event(account))
+        audit(session, "scheduler", "promise.broken", f"account:{account.id}",
+              promised=str(account.promised_date))
+        contacts = session.scalars(select(Contact).join(Campaign).where(
+            Contact.account_id == account.id, Campaign.status == S.RUNNING,
+            Campaign.kind == CampaignKind.ARREARS)).all()
+        for contact in contacts:
+            contact.status, contact.stop_reason, contact.message_stage = ContactStatus.ACTIVE, None, "firm"
+            seed_first_attempts(session, contact.campaign, now)
+    return len(broken)

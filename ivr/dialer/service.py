@@ -22,7 +22,9 @@ from ivr import webhooks
 from ivr.storage.models import Attempt, AttemptStatus, Campaign, CampaignStatus
 from ivr.webhooks import payloads
 
-from . import cdr
+from ivr.policy.windows import to_shanghai
+
+from . import campaigns, cdr
 from .call_result import CallResult
 from .claims import Claim, claim_due
 from .originate import CallPlan
@@ -45,6 +47,7 @@ class DialerConfig:
     reconcile_grace: float = 60.0   # past dial timeout + this, an unseen call is `unknown`
     dial_timeout: int = 30
     reconcile_every: float = 2.0    # at most this often while something waits for its CDR
+    sweep_every: float = 300.0      # broken-promise check
 
 
 def wall_clock() -> datetime:
@@ -65,6 +68,7 @@ class Dialer:
         self._reconcile_needed = asyncio.Event()
         self._reconcile_needed.set()            # on start: anything left from a crash?
         self._last_reconcile = float("-inf")
+        self._last_sweep = float("-inf")
         self._claimed_at: dict[int, float] = {}    # attempt id → monotonic claim time
         self._lost_at: float | None = None
         client.on_connect(self._reconcile_needed.set)
@@ -90,6 +94,9 @@ class Dialer:
                 self._reconcile_needed.clear()
                 self._last_reconcile = time.monotonic()
                 await self.reconcile()
+            if time.monotonic() - self._last_sweep >= self.config.sweep_every:
+                self._last_sweep = time.monotonic()
+                await asyncio.to_thread(self._sweep)
             claimed = await asyncio.to_thread(self._claim)
             for claim in claimed:
                 self._claimed_at[claim.attempt_id] = time.monotonic()
@@ -115,6 +122,13 @@ class Dialer:
         if claimed:
             self.bucket.take(len(claimed), time.monotonic())
         return claimed
+
+    def _sweep(self) -> None:
+        """Day-level bookkeeping: promises whose date passed unpaid are broken."""
+        now = self.clock()
+        with self.sessions() as session:
+            if campaigns.break_promises(session, to_shanghai(now).date(), now):
+                session.commit()
 
     def _idle(self, horizon: float) -> bool:
         due_by = self.clock() + timedelta(seconds=horizon)
