@@ -69,6 +69,7 @@ class Dialer:
         self._reconcile_needed.set()            # on start: anything left from a crash?
         self._last_reconcile = float("-inf")
         self._last_sweep = float("-inf")
+        self._wake = asyncio.Event()
         self._claimed_at: dict[int, float] = {}    # attempt id → monotonic claim time
         self._lost_at: float | None = None
         client.on_connect(self._reconcile_needed.set)
@@ -97,21 +98,43 @@ class Dialer:
             if time.monotonic() - self._last_sweep >= self.config.sweep_every:
                 self._last_sweep = time.monotonic()
                 await asyncio.to_thread(self._sweep)
+            self._wake.clear()
             claimed = await asyncio.to_thread(self._claim)
             for claim in claimed:
                 self._claimed_at[claim.attempt_id] = time.monotonic()
-                task = asyncio.create_task(self._call(claim))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
+                self._track(self._call(claim))
             self.peak_live = max(self.peak_live, self.live)
             if (until_idle is not None and not claimed and not self.tasks
                     and not self._reconcile_needed.is_set()
                     and await asyncio.to_thread(self._idle, until_idle)):
                 return
-            wait = self.bucket.wait_time(time.monotonic()) if claimed else self.config.poll_interval
-            await asyncio.sleep(max(wait, 0.01))
+            await self._pause(claimed)
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    def _track(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        self._wake.set()                  # a slot is free: claim again at once
+
+    async def _pause(self, claimed: list[Claim]) -> None:
+        """Until the next claim is worth making: a freed slot wakes us at once; otherwise the
+        next CPS token, or the poll interval for attempts that become due."""
+        token = self.bucket.wait_time(time.monotonic())
+        if self.live >= self.config.trunk_channels:
+            timeout = 1.0
+        elif claimed or token > 0:
+            timeout = max(token, 0.01)
+        else:
+            timeout = self.config.poll_interval
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
 
     def _claim(self) -> list[Claim]:
         budget = min(self.bucket.available(time.monotonic()),
@@ -216,9 +239,7 @@ class Dialer:
         for attempt_id, dialed_at in stale:
             if {f"attempt-{attempt_id}-a", f"attempt-{attempt_id}-b"} & live:
                 log.info("attempt %s still live after restart: following it", attempt_id)
-                task = asyncio.create_task(self._follow(attempt_id))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
+                self._track(self._follow(attempt_id))
             elif attempt_id in finished:
                 await asyncio.to_thread(self._settle_from_cdr, finished[attempt_id])
             elif dialed_at and wall_clock() - _aware(dialed_at) > timedelta(

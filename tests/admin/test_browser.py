@@ -86,7 +86,7 @@ def tone_wav(path: Path, seconds: float = 1.5) -> Path:
 
 class FakeDialer(threading.Thread):
     """Claims queued attempts of running campaigns one at a time, "rings" for a moment and
-    settles each with a scripted outcome per number, as ivr.dialer.runner would."""
+    settles each with a scripted outcome per number, as the dialer (ivr.dialer.service) would."""
 
     def __init__(self, sessions, script: dict[str, dict], recordings: Path):
         super().__init__(name="fake_dialer", daemon=True)
