@@ -17,7 +17,7 @@ from ivr.policy.windows import is_callable, next_callable
 from ivr.storage.models import (Account, Attempt, AttemptStatus, Campaign, CampaignStatus,
                                 ContactStatus, DoNotCall)
 
-from .campaigns import dialing_stopped, promote_scheduled
+from .campaigns import dialing_stopped
 from .policy_config import CampaignPolicy, campaign_policy
 
 
@@ -64,8 +64,6 @@ def claim_due(session: Session, now: datetime, *, limit: int, dialer_id: str,
     if limit <= 0 or dialing_stopped(session):
         session.rollback()
         return []
-    if promote_scheduled(session, now):
-        session.flush()
     query = (select(Attempt).join(Campaign, Attempt.campaign_id == Campaign.id)
              .where(Attempt.status == AttemptStatus.QUEUED, Attempt.scheduled_at <= now,
                     Campaign.status == CampaignStatus.RUNNING)

@@ -47,7 +47,8 @@ class DialerConfig:
     reconcile_grace: float = 60.0   # past dial timeout + this, an unseen call is `unknown`
     dial_timeout: int = 30
     reconcile_every: float = 2.0    # at most this often while something waits for its CDR
-    sweep_every: float = 300.0      # broken-promise check
+    sweep_every: float = 5.0        # scheduled campaigns due to start
+    promise_check_every: float = 300.0
 
 
 def wall_clock() -> datetime:
@@ -69,6 +70,7 @@ class Dialer:
         self._reconcile_needed.set()            # on start: anything left from a crash?
         self._last_reconcile = float("-inf")
         self._last_sweep = float("-inf")
+        self._last_promise_check = float("-inf")
         self._wake = asyncio.Event()
         self._claimed_at: dict[int, float] = {}    # attempt id → monotonic claim time
         self._lost_at: float | None = None
@@ -147,11 +149,15 @@ class Dialer:
         return claimed
 
     def _sweep(self) -> None:
-        """Day-level bookkeeping: promises whose date passed unpaid are broken."""
+        """Bookkeeping off the per-call path: scheduled campaigns whose time has come start;
+        now and then, promises whose date passed unpaid are broken."""
         now = self.clock()
         with self.sessions() as session:
-            if campaigns.break_promises(session, to_shanghai(now).date(), now):
-                session.commit()
+            campaigns.promote_scheduled(session, now)
+            if time.monotonic() - self._last_promise_check >= self.config.promise_check_every:
+                self._last_promise_check = time.monotonic()
+                campaigns.break_promises(session, to_shanghai(now).date(), now)
+            session.commit()
 
     def _idle(self, horizon: float) -> bool:
         due_by = self.clock() + timedelta(seconds=horizon)
@@ -205,7 +211,7 @@ class Dialer:
                 stop_contact(attempt, "message_error")
             else:
                 schedule_next(session, attempt, self.clock())
-            webhooks.emit(session, "attempt.finished", payloads.attempt_event(session, attempt))
+            webhooks.emit(session, "attempt.finished", lambda: payloads.attempt_event(session, attempt))
             finish_if_idle(session, attempt.campaign_id, self.clock())
             session.commit()
             if self.on_settled:

@@ -12,6 +12,7 @@ slow or dead receiver never blocks dialing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
@@ -51,21 +52,23 @@ def jsonable(payload: dict) -> dict:
     return json.loads(json.dumps(payload, default=_default, ensure_ascii=False))
 
 
-def emit(session: Session, event: str, payload: dict) -> int:
+def emit(session: Session, event: str, payload: dict | Callable[[], dict]) -> int:
     """Queue `event` for every active webhook subscribed to it, in the caller's transaction
-    (the caller commits). Returns how many deliveries were queued."""
+    (the caller commits). Returns how many deliveries were queued. `payload` may be a function:
+    it is then built only when some webhook wants the event (the dialer settles every call)."""
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}; one of {', '.join(EVENTS)}")
-    data = jsonable(payload)
+    hooks = [hook for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True))
+                                              .order_by(Webhook.id))
+             if not hook.events or event in hook.events]
+    if not hooks:
+        return 0
+    data = jsonable(payload() if callable(payload) else payload)
     now = utcnow()
-    queued = 0
-    for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)):
-        if hook.events and event not in hook.events:
-            continue
+    for hook in hooks:
         session.add(WebhookDelivery(webhook_id=hook.id, event=event, payload=data, next_try_at=now,
                                     created_at=now))
-        queued += 1
-    return queued
+    return len(hooks)
 
 
 def ping(session: Session, webhook: Webhook) -> WebhookDelivery:

@@ -74,7 +74,10 @@ def test_a_scheduled_campaign_starts_at_its_time(sessions):
         s.commit()
         assert campaign.status == CampaignStatus.SCHEDULED
         campaign_id = campaign.id
-    assert _claim(sessions) == []
+    with sessions() as s:
+        assert campaigns.promote_scheduled(s, BUSINESS_HOURS) == 0   # not yet (the dialer's sweep)
+        assert campaigns.promote_scheduled(s, start) == 1
+        s.commit()
     assert [c.number for c in _claim(sessions, now=start)] == ["13640000031"]
     with sessions() as s:
         assert s.get(Campaign, campaign_id).status == CampaignStatus.RUNNING
