@@ -29,7 +29,7 @@ from ivr.dialer.seed import campaign_with_accounts
 from ivr.storage import Attempt, connect, session_factory, upgrade
 from ivr.telephony.asterisk import Site
 from ivr.telephony.asterisk.site import ami_client
-from ivr.telephony.pstn_sim import Behaviour, PstnSim
+from ivr.telephony.pstn_sim import Behaviour, script_phones
 
 
 BUSINESS_HOURS = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)  # policy clock: inside windows
@@ -41,12 +41,7 @@ def cpu() -> float:
 
 
 async def bench(site: Site, sessions, numbers: list[str], k: int, seconds: float):
-    pstn = ami_client(site.pstn)
-    await pstn.start()
-    await pstn.wait_ready(30)
-    await PstnSim(pstn, site.pstn.host_dir / "recordings").script_many(
-        {n: Behaviour.answer(0, [], hangup_after=seconds) for n in numbers})
-    await pstn.close()
+    await script_phones(site, {n: Behaviour.answer(0, [], hangup_after=seconds) for n in numbers})
     pbx = ami_client(site.pbx)
     await pbx.start()
     await pbx.wait_ready(30)

@@ -19,8 +19,8 @@ from ivr.flows.audio import FlowVoice, SoundStore
 from ivr.policy.windows import SHANGHAI
 from ivr.storage import Account, Attempt, Campaign, connect, session_factory, upgrade
 from ivr.telephony.asterisk import Site
-from ivr.telephony.asterisk.site import AUDIO_DIR, ami_client
-from ivr.telephony.pstn_sim import Behaviour, OwnerScript, PstnSim
+from ivr.telephony.asterisk.site import AUDIO_DIR
+from ivr.telephony.pstn_sim import Behaviour, OwnerScript, script_phones
 from ivr.voice import audio
 from ivr.voice.tts import engine_from_config
 
@@ -124,13 +124,7 @@ def _script_owners(cfg: Settings, site: Site, sessions, campaign_id: int, today:
 
 async def _run(cfg: Settings, site: Site, sessions, campaign_id: int, start: datetime) -> Counter:
     behaviours = await asyncio.to_thread(_script_owners, cfg, site, sessions, campaign_id, start.date())
-    pstn = ami_client(site.pstn)
-    await pstn.start()
-    try:
-        await pstn.wait_ready(30)
-        await PstnSim(pstn, site.pstn.host_dir / "recordings").script_many(behaviours)
-    finally:
-        await pstn.close()
+    await script_phones(site, behaviours)
     what = {o[3]: WHAT[o[6]] for o in DEMO_OWNERS}
     started = time.monotonic()
     outcomes: Counter = Counter()

@@ -159,3 +159,16 @@ class OwnerScript:
 
     def behaviour(self, record: bool = False) -> Behaviour:
         return Behaviour("answer", ring=self.ring, steps=tuple(self.steps), record=record)
+
+
+async def script_phones(site, behaviours: dict[str, Behaviour], timeout: float = 30) -> None:
+    """Script a site's simulated phones over a connection of its own, closed afterwards."""
+    from ivr.telephony.asterisk.site import ami_client
+
+    pstn = ami_client(site.pstn)
+    await pstn.start()
+    try:
+        await pstn.wait_ready(timeout)
+        await PstnSim(pstn, site.pstn.host_dir / "recordings").script_many(behaviours)
+    finally:
+        await pstn.close()

@@ -17,8 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ivr.telephony.asterisk.site import ami_client
-from ivr.telephony.pstn_sim import Behaviour, PstnSim
+from ivr.telephony.pstn_sim import Behaviour, script_phones
 from ivr.webhooks import signing, worker
 
 from .conftest import owners
@@ -26,17 +25,8 @@ from .conftest import owners
 CALLS_TIMEOUT = 120
 
 
-def script_phones(site, behaviours: dict[str, Behaviour]) -> None:
-    async def scenario():
-        pstn = ami_client(site.pstn)
-        await pstn.start()
-        try:
-            await pstn.wait_ready(20)
-            await PstnSim(pstn, site.pstn.host_dir / "recordings").script_many(behaviours)
-        finally:
-            await pstn.close()
-
-    asyncio.run(asyncio.wait_for(scenario(), 60))
+def script(site, behaviours: dict[str, Behaviour]) -> None:
+    asyncio.run(asyncio.wait_for(script_phones(site, behaviours), 60))
 
 
 @pytest.fixture
@@ -54,7 +44,7 @@ def test_a_notice_posted_with_a_key_calls_owners_and_reports_back(
         db_url, site, running_dialer, api, admin_api, receiver, webhook_worker):
     tag = "1" if db_url.startswith("sqlite") else "2"  # numbers per store, so sim state never mixes
     answers, busy = f"1372000{tag}001", f"1372000{tag}002"
-    script_phones(site, {answers: Behaviour.answer(0.5, [(1.0, "2")]), busy: Behaviour.busy()})
+    script(site, {answers: Behaviour.answer(0.5, [(1.0, "2")]), busy: Behaviour.busy()})
     hook = admin_api.post("/webhooks", {"url": receiver.url, "events": ["attempt.finished"]}).json()
     area = f"e2e小区{tag}"
     people = owners(f"e2e{tag}", 2, area=area, first_number=int(answers))
