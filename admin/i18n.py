@@ -39,10 +39,6 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def local_today() -> date:
-    return datetime.now(SHANGHAI).date()
-
-
 def is_zh() -> bool:
     return str(get_locale()).startswith("zh")
 

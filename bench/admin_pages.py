@@ -23,6 +23,7 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ivr.policy.windows import local_today
 from admin import create_app  # noqa: E402
 from admin.security import create_user  # noqa: E402
 from ivr.storage import (Account, Attempt, Campaign, Contact, Payment, Phone, connect,  # noqa: E402
@@ -37,7 +38,7 @@ def seed(url: str, n_accounts: int, n_attempts: int) -> dict:
     rng = random.Random(7)
     engine = connect(url)
     now = datetime.now(timezone.utc)
-    today = date.today()
+    today = local_today()
     with engine.begin() as conn:
         accounts, phones = [], []
         for i in range(n_accounts):

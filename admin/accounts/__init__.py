@@ -16,7 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from admin import exports
 from admin.db import db
-from admin.i18n import aware, local_today, SHANGHAI
+from admin.i18n import aware, SHANGHAI
+from ivr.policy.windows import local_today
 from admin.imports.parsing import PhoneError, normalise_phone
 from admin.labels import ATTEMPT_STATUSES, CHOICES, DISPOSITIONS, STAGES, label
 from admin.scope import account_scope, visible_account

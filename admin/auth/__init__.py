@@ -12,7 +12,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from admin.db import db
-from admin.i18n import local_today
+from ivr.policy.windows import local_today
 from admin.scope import campaign_scope, account_scope
 from admin.security import Staff, audit, hash_password, local_url, needs_rehash, verify_password
 from ivr.dialer import campaigns as lifecycle

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from admin import sysconf
 from admin.accounts import buildings
 from admin.db import db
-from admin.i18n import local_today
+from ivr.policy.windows import local_today
 from admin.imports.parsing import PhoneError, normalise_phone
 from admin.labels import (ACCOUNT_VARIABLES, CAMPAIGN_STATUSES, CAMPAIGN_VARIABLES, VARIABLE_HINTS,
                           label)

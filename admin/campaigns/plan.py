@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 
+from ivr.policy.windows import local_today
 from ivr.dialer.policy_config import campaign_policy
 from ivr.policy import CallWindows, RetryPolicy
 from ivr.policy.windows import WEEKDAY_HOURS, WEEKEND_HOURS
@@ -105,7 +106,7 @@ SAMPLE = {"title": "张先生", "room": "3栋2单元1501", "area": "幸福家园
 
 def account_variables(account: Account | None, lang: str = "zh", today: date | None = None) -> dict:
     """The template variables an account supplies."""
-    today = today or date.today()
+    today = today or local_today()
     if account is None:
         values = dict(SAMPLE)
         values["due_date"] = today + timedelta(days=10)

@@ -21,7 +21,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import AnyOf
 
 from admin.db import db
-from admin.i18n import local_today
+from ivr.policy.windows import local_today
 from admin.security import audit, require
 
 from . import apply as applying

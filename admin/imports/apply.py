@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ivr.policy.windows import local_today
 from admin.scope import TEST_ACCOUNT_PREFIX
 from ivr.dialer import campaigns as lifecycle
 from ivr.storage import Account, Payment, Phone
@@ -174,7 +175,7 @@ def apply_payments(session: Session, checked: Checked, plan: Plan, *, actor: str
         if target is None:
             continue
         account = session.get(Account, target)
-        lifecycle.mark_paid(session, account, amount=rec.amount, paid_on=rec.paid_on or date.today(),
+        lifecycle.mark_paid(session, account, amount=rec.amount, paid_on=rec.paid_on or local_today(),
                             source="import", actor=actor, external_id=rec.receipt)
         paid += 1
     session.flush()

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from admin import exports
 from admin.db import db
-from admin.i18n import SHANGHAI, aware, local_today
+from admin.i18n import SHANGHAI, aware
+from ivr.policy.windows import local_today
 from admin.labels import DISPOSITIONS, DISPOSITION_TONE, PROMISE_STATUSES, label
 from admin.scope import TEST_CAMPAIGN_NAME, account_scope, campaign_scope, visible_campaign
 from admin.security import audit, require

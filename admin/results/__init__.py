@@ -12,7 +12,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from admin.db import db
-from admin.i18n import local_today
+from ivr.policy.windows import local_today
 from admin.scope import account_scope, visible_account
 from admin.security import audit, require
 from ivr.storage import Account, Attempt, Phone

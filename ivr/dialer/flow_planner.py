@@ -2,14 +2,12 @@
 (ivr.flows): the arrears flow with identity gate and menu, or the outage notice flow."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
 from ivr.config import settings
 from ivr.flows import FlowSettings, build_plan
 from ivr.flows.audio import FlowVoice, SoundStore
-from ivr.policy.windows import to_shanghai
+from ivr.policy.windows import local_today
 from ivr.storage.models import Account, Attempt, Campaign
 from ivr.voice import speech
 from ivr.voice.tts import engine_from_config
@@ -64,7 +62,7 @@ def flow_planner(site, engine: str = "espeak", clock=None):
 
     def plan(session: Session, attempt: Attempt) -> CallPlan:
         campaign = session.get(Campaign, attempt.campaign_id)
-        today = to_shanghai(clock() if clock else datetime.now().astimezone()).date()
+        today = local_today(clock() if clock else None)
         settings = flow_settings(campaign, attempt.message_stage, site.trunk.name)
         audio = voice.prepare(settings, account_values(attempt.account, campaign), today)
         return build_plan(settings, audio, today)

@@ -82,6 +82,12 @@ def to_shanghai(at: datetime) -> datetime:
     return at.astimezone(SHANGHAI)
 
 
+def local_today(now: datetime | None = None) -> date:
+    """Today's date where the owners live. The servers may run in UTC, where the date
+    differs from Shanghai's between 16:00 and 24:00 UTC, so never use date.today()."""
+    return to_shanghai(now or datetime.now(timezone.utc)).date()
+
+
 def shift(at: datetime, delta: timedelta) -> datetime:
     """Add elapsed time (not wall-clock time) to an instant; result in Shanghai time."""
     return (to_shanghai(at).astimezone(timezone.utc) + delta).astimezone(SHANGHAI)

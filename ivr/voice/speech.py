@@ -24,6 +24,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import cn2an
 
+from ivr.policy.windows import local_today
+
 FEN = Decimal("0.01")
 DIGITS_ZH = "零一二三四五六七八九"
 YEAR_DIGITS_ZH = "〇一二三四五六七八九"
@@ -153,7 +155,7 @@ def year_zh(year: int) -> str:
 
 def date_zh(d: date, today: date | None = None) -> str:
     """十一月三十日星期一; with the year when it is not this year's."""
-    today = today or date.today()
+    today = today or local_today()
     if isinstance(d, datetime):
         d = d.date()
     year = year_zh(d.year) if d.year != today.year else ""
@@ -161,7 +163,7 @@ def date_zh(d: date, today: date | None = None) -> str:
 
 
 def date_en(d: date, today: date | None = None) -> str:
-    today = today or date.today()
+    today = today or local_today()
     if isinstance(d, datetime):
         d = d.date()
     words = f"{WEEKDAYS_EN[d.weekday()]}, {d.day} {MONTHS_EN[d.month - 1]}"

@@ -20,6 +20,7 @@ import re
 from datetime import date, datetime, time
 from typing import Callable, Mapping
 
+from ivr.policy.windows import local_today
 from ivr.voice import speech
 
 LANGS = ("zh", "en")
@@ -354,7 +355,7 @@ def spoken_values(template_text: str, variables: Mapping[str, object], *,
                   lang: str = "zh", today: date | None = None) -> dict[str, str]:
     """How each placeholder of the template is said, given the contact's values."""
     validate(template_text)
-    today = today or date.today()
+    today = today or local_today()
     given = {**DEFAULTS[_lang(lang)], **{k: v for k, v in variables.items() if v is not None}}
     spoken: dict[str, str] = {}
     for name in dict.fromkeys(placeholders(template_text)):

@@ -24,6 +24,7 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
+from ivr.policy.windows import local_today
 from admin.campaigns import plan
 from admin.db import sessions as app_sessions
 from ivr.storage import Account, Attempt, AttemptStatus, Campaign, CampaignStatus
@@ -147,7 +148,7 @@ class FakeDialer(threading.Thread):
             account.account_class, account.complaint = "E", "楼上漏水一直没有修，修好再交"
 
 
-TOMORROW = date.today() + timedelta(days=1)
+TOMORROW = local_today() + timedelta(days=1)
 SCRIPT = {
     "13800000001": dict(disposition="answered", dial_status="ANSWER", hangup_cause=16, stage="completed",
                         keys="1", key_log="1", choice="promise", promised_date=TOMORROW),

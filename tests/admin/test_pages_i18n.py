@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 import admin
+from ivr.policy.windows import local_today
 from ivr.dialer import campaigns as lifecycle
 from ivr.storage import Account, Attempt, AttemptStatus, Campaign, StaffUser
 
@@ -65,8 +66,8 @@ def world(db, accounts, users, tmp_path):
     attempt = db.scalar(select(Attempt).where(Attempt.account_id == accounts[0]))
     attempt.status, attempt.disposition, attempt.dial_status = AttemptStatus.DONE, "answered", "ANSWER"
     attempt.dialed_at = attempt.ended_at = datetime.now(timezone.utc)
-    attempt.promised_date = date.today() + timedelta(days=1)
-    lifecycle.mark_paid(db, db.get(Account, accounts[1]), amount=None, paid_on=date.today(), source="admin",
+    attempt.promised_date = local_today() + timedelta(days=1)
+    lifecycle.mark_paid(db, db.get(Account, accounts[1]), amount=None, paid_on=local_today(), source="admin",
                         actor="clerk")
     db.commit()
     boss = db.scalar(select(StaffUser.id).where(StaffUser.username == "boss"))

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from ivr.policy.windows import local_today
 from admin.db import sessions as app_sessions
 from ivr.storage import Account, Attempt, AttemptStatus, AuditEntry, Campaign, CampaignStatus, Contact
 
@@ -54,7 +55,7 @@ def test_the_admin_on_both_stores(store_app, helpers, sheets, db_url):
         assert len(attempts) == 2 and s.get(Campaign, cid).status == CampaignStatus.RUNNING
         first, second = attempts
         first.status, first.disposition, first.choice = AttemptStatus.DONE, "answered", "promise"
-        first.promised_date = date.today() + timedelta(days=1)
+        first.promised_date = local_today() + timedelta(days=1)
         first.dialed_at = first.ended_at = datetime.now(timezone.utc)
         second.status, second.disposition = AttemptStatus.DONE, "unreachable"
         second.dialed_at = second.ended_at = datetime.now(timezone.utc)

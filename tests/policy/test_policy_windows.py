@@ -213,3 +213,12 @@ def test_bad_windows_are_refused():
         CallWindows(weekday=[(time(12), time(9))])
     with pytest.raises(TypeError):
         CallWindows(weekday=[("09:00", "12:00")])
+
+
+@pytest.mark.parametrize("utc_hour, expected", [(15, date(2026, 11, 22)), (16, date(2026, 11, 23)),
+                                                (23, date(2026, 11, 23))])
+def test_today_is_shanghais_date_not_the_servers(utc_hour, expected):
+    # A server in UTC is still on the 22nd from 16:00 UTC, when Shanghai is already on the 23rd:
+    # "tomorrow's promised payers" and spoken dates must follow Shanghai.
+    from ivr.policy.windows import local_today
+    assert local_today(datetime(2026, 11, 22, utc_hour, 30, tzinfo=timezone.utc)) == expected
