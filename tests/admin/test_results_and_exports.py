@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from admin.exports import safe
-from admin.i18n import local_today
+from ivr.policy.windows import local_today
 from ivr.dialer import campaigns as lifecycle
 from ivr.storage import Account, Attempt, AttemptStatus, AuditEntry, Campaign, DoNotCall, Payment
 
