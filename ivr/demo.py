@@ -13,16 +13,12 @@ from sqlalchemy import func, select
 
 from ivr.config import Settings
 from ivr.dialer import main as dialer_main
-from ivr.dialer.flow_planner import account_values, flow_settings
 from ivr.dialer.seed import campaign_with_accounts
-from ivr.flows.audio import FlowVoice, SoundStore
 from ivr.policy.windows import SHANGHAI
-from ivr.storage import Account, Attempt, Campaign, connect, session_factory, upgrade
+from ivr.storage import Account, Attempt, connect, session_factory, upgrade
 from ivr.telephony.asterisk import Site
-from ivr.telephony.asterisk.site import AUDIO_DIR
-from ivr.telephony.pstn_sim import Behaviour, OwnerScript, script_phones
-from ivr.voice import audio
-from ivr.voice.tts import engine_from_config
+from ivr.telephony.pstn_sim import script_phones
+from ivr.telephony.sim_owners import KINDS, campaign_owners
 
 # (room, owner, title, number, amount owed, months, what the owner does)
 DEMO_OWNERS = [
@@ -37,21 +33,10 @@ DEMO_OWNERS = [
     ("9栋2单元0201", "周丽", "女士", "13800000009", "720.00", 2, "optout"),
     ("9栋2单元0202", "吴刚", "先生", "13800000010", "300.00", 1, "machine"),
 ]
-WHAT = {"promise": "confirms identity, will pay within 3 days (1)",
-        "date": "confirms identity, keys a date 1130# and confirms it",
-        "busy": "busy", "noanswer": "rings, nobody answers", "unreachable": "empty number (空号)",
-        "away": "away from home: asks how to pay remotely (4)",
-        "hangup": "hangs up in the middle of the message",
-        "wrong": "not the owner (presses 2): hears no debt details",
-        "optout": "asks not to be called again (9)", "machine": "answering machine"}
-
 # Short intervals so the demo shows retries within a minute; production uses the defaults.
 DEMO_SETTINGS = {"dial_timeout": 8, "key_timeout": 4,
                  "retry": {"busy": 10 / 60, "no_answer": 15 / 60, "failed": 10 / 60,  # minutes
                            "max_attempts_per_day": 2}}
-HELLO = audio.duration(AUDIO_DIR / "sim/hello.wav")
-AMD_SILENCE = 0.8   # amd.conf after_greeting_silence: a person is recognised this long after hello
-MARGIN = 1.5
 
 LABELS = {"answered": "已接听 answered", "busy": "忙线 busy", "no_answer": "无人接听 no answer",
           "unreachable": "空号 unreachable", "failed": "失败 failed", "opted_out": "拒绝来电 opted out",
@@ -80,52 +65,18 @@ def _create_campaign(sessions, start: datetime) -> int:
         return campaign.id
 
 
-def _behaviour(kind: str, durations: dict[str, float]) -> Behaviour:
-    """Key times from the real length of what the flow plays to this owner."""
-    simple = {"busy": Behaviour.busy, "noanswer": Behaviour.no_answer,
-              "unreachable": Behaviour.unreachable}
-    if kind in simple:
-        return simple[kind]()
-    if kind == "machine":
-        return Behaviour.answering_machine(after=0.5)
-    owner = OwnerScript(HELLO)
-    identity_at = HELLO + AMD_SILENCE + MARGIN          # while the identity question plays
-    if kind == "wrong":
-        owner.press(identity_at, "2")
-        return owner.behaviour()
-    confirmed = owner.press(identity_at, "1")
-    if kind == "hangup":
-        owner.hang_up(confirmed + durations["message"] / 2)
-        return owner.behaviour()
-    menu_at = confirmed + durations["message"] + MARGIN  # the menu follows the whole message
-    if kind == "date":
-        t = owner.press(menu_at, "2") + MARGIN
-        t = owner.press(t, "1130#") + MARGIN
-        owner.press(t + 2.5, "1")                        # after the read-back has started
-    else:
-        owner.press(menu_at, {"promise": "1", "away": "4", "optout": "9"}[kind])
-    return owner.behaviour()
-
-
 def _script_owners(cfg: Settings, site: Site, sessions, campaign_id: int, today: date) -> dict:
-    """Prepare each owner's audio as the dialer will (same cache) and script their phone."""
-    voice = FlowVoice(SoundStore.for_site(site), engine_from_config(cfg.tts_engine))
-    behaviours = {}
-    with sessions() as s:
-        campaign = s.get(Campaign, campaign_id)
-        settings = flow_settings(campaign, "first", site.trunk.name)
-        for room, _n, _t, number, _a, _m, kind in DEMO_OWNERS:
-            account = s.scalar(select(Account).where(Account.room == room))
-            prepared = voice.prepare(settings, account_values(account, campaign), today)
-            durations = {p: audio.duration(f) for p, f in prepared.host_files.items() if p != "prompts"}
-            behaviours[number] = _behaviour(kind, durations)
-    return behaviours
+    """Prepare each owner's audio as the dialer will (same cache) and script their phone;
+    the "date" owner keys a date a week ahead (MMDD#)."""
+    keys = f"{today + timedelta(days=7):%m%d}#"
+    return campaign_owners(site, cfg.tts_engine, sessions, campaign_id, today,
+                           {number: kind for *_, number, _a, _m, kind in DEMO_OWNERS}, date_keys=keys)
 
 
 async def _run(cfg: Settings, site: Site, sessions, campaign_id: int, start: datetime) -> Counter:
     behaviours = await asyncio.to_thread(_script_owners, cfg, site, sessions, campaign_id, start.date())
     await script_phones(site, behaviours)
-    what = {o[3]: WHAT[o[6]] for o in DEMO_OWNERS}
+    what = {o[3]: KINDS[o[6]] for o in DEMO_OWNERS}
     started = time.monotonic()
     outcomes: Counter = Counter()
 

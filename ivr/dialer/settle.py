@@ -153,8 +153,9 @@ def _follow_up(session, attempt, account, contact, now, policy, campaign) -> Att
     cls = AccountClass(account.account_class or "B")
     state = AccountState(cls, promised_date=account.promised_date,
                          promise_broken=account.promise_status == "broken")
-    local = to_shanghai(now)
-    today = local.date() if cls is AccountClass.A else local.date() + timedelta(days=1)
+    # Never the day of this answered call (1 answered call a day): an owner who just
+    # promised to pay tomorrow is not rung back today with "明天是您承诺的交费日期".
+    today = to_shanghai(now).date() + timedelta(days=1)
     ends = to_shanghai(campaign.ends_at).date() if campaign.ends_at else None
     plan = next_action(state, today, policy.windows, campaign_ends=ends)
     if plan.action is Action.CALL and plan.call_from is not None:
