@@ -24,7 +24,7 @@ from ivr.webhooks import payloads
 
 from ivr.policy.windows import to_shanghai
 
-from . import campaigns, cdr
+from . import campaigns, cdr, recurrence
 from .call_result import CallResult
 from .claims import Claim, claim_due
 from .originate import CallPlan
@@ -158,6 +158,7 @@ class Dialer:
                 self._last_promise_check = time.monotonic()
                 campaigns.break_promises(session, to_shanghai(now).date(), now)
             session.commit()
+            recurrence.start_due_runs(session, now)   # recurring campaigns' runs (commits each)
 
     def _idle(self, horizon: float) -> bool:
         due_by = self.clock() + timedelta(seconds=horizon)

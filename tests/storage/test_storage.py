@@ -19,7 +19,7 @@ def test_migration_is_idempotent_and_creates_the_tables(db_url):
     engine = connect(db_url)
     assert TABLES <= set(inspect(engine).get_table_names())
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     engine.dispose()
 
 

@@ -44,6 +44,8 @@ class AttemptStatus(str, enum.Enum):
 
 class Campaign(Base):
     __tablename__ = "campaign"
+    # A recurring campaign's runs: at most one per occurrence, however many dialers sweep.
+    __table_args__ = (Index("uq_campaign_parent_occurrence", "parent_id", "occurrence", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -59,6 +61,12 @@ class Campaign(Base):
     caller_id: Mapped[str | None] = mapped_column(String(32))
     start_at: Mapped[datetime | None]                          # None: start now
     recurrence: Mapped[str | None] = mapped_column(String(100))  # e.g. "monthly:5@09:30"
+    # Recurring campaigns (ivr.dialer.recurrence): the parent's next occurrence, advanced by a
+    # conditional UPDATE when a run starts; a run points at its parent and its occurrence.
+    next_run_at: Mapped[datetime | None]
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", name="fk_campaign_parent_id"),
+                                                  index=True)
+    occurrence: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]                           # deadline
     # Policies (windows, retries, caps, pacing, menu choices) as plain data for ivr.policy.
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
