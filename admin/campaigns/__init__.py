@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from admin import sysconf
 from admin.accounts import buildings
 from admin.db import db
+from admin.i18n import when
 from ivr.policy.windows import local_today
 from admin.imports.parsing import PhoneError, normalise_phone
 from admin.labels import (ACCOUNT_VARIABLES, CAMPAIGN_STATUSES, CAMPAIGN_VARIABLES, VARIABLE_HINTS,
@@ -25,6 +26,8 @@ from admin.scope import (TEST_ACCOUNT_PREFIX, TEST_CAMPAIGN_NAME, account_scope,
                          visible_account, visible_campaign)
 from admin.security import actor, audit, require
 from ivr.dialer import campaigns as lifecycle
+from ivr.dialer import recurrence
+from ivr.policy.recurrence import RecurrenceError, parse as parse_rule
 from ivr.storage import (Account, Attempt, AttemptStatus, Campaign, CampaignKind, CampaignStatus,
                          Contact, Phone)
 from ivr.voice import templates
@@ -146,6 +149,30 @@ def sync_contacts(s: Session, campaign: Campaign) -> int:
     return s.scalar(select(func.count()).where(Contact.campaign_id == campaign.id))
 
 
+def rule_in_words(rule: str | None) -> str | None:
+    """"monthly:5@09:30" → 每月5日 09:30 (Day 5 of every month at 09:30 in English)."""
+    if not rule:
+        return None
+    try:
+        parsed = parse_rule(rule)
+    except RecurrenceError:
+        return rule
+    return _("Day %(day)d of every month at %(time)s", day=parsed.day, time=parsed.at.strftime("%H:%M"))
+
+
+def recurring_context(s: Session, campaign: Campaign) -> dict:
+    """For a recurring campaign: its rule in words, its next run and its runs; for a run: its
+    parent."""
+    out: dict = {"parent": s.get(Campaign, campaign.parent_id) if campaign.parent_id else None,
+                 "rule_words": rule_in_words(campaign.recurrence), "runs": [], "next_run": None}
+    if campaign.recurrence:
+        out["runs"] = s.scalars(select(Campaign).where(Campaign.parent_id == campaign.id)
+                                .order_by(Campaign.occurrence.desc()).limit(60)).all()
+        out["next_run"] = recurrence.next_run(campaign, now())
+        out["run_progress"] = progress(s, [r.id for r in out["runs"]])
+    return out
+
+
 def missing_values(s: Session, campaign: Campaign) -> dict[str, int]:
     """Contacts that lack a value the message needs ({due_date} with no due date...)."""
     text = plan.message_text(campaign)
@@ -189,7 +216,8 @@ def show(campaign_id: int):
                            error=error, progress=progress(s, [campaign.id])[campaign.id],
                            contacts=contacts, missing=missing_values(s, campaign),
                            windows=(campaign.settings or {}).get("windows") or plan.default_windows(),
-                           stopped=lifecycle.dialing_stopped(s), form=FlaskForm())
+                           stopped=lifecycle.dialing_stopped(s), form=FlaskForm(),
+                           recurring=recurring_context(s, campaign))
 
 
 @bp.route("/<int:campaign_id>/<any(start, pause, resume, cancel):action>", methods=["POST"])
@@ -201,7 +229,12 @@ def change(campaign_id: int, action: str):
         abort(400)
     who = actor()
     try:
-        if action == "start":
+        if action == "start" and campaign.recurrence:
+            # a standing arrangement: nobody is called now; each occurrence starts a run
+            first = recurrence.start_arrangement(s, campaign, now(), who)
+            message = _("Repeating %(rule)s. The first run starts %(when)s.",
+                        rule=rule_in_words(campaign.recurrence), when=when(first))
+        elif action == "start":
             if campaign.start_at and campaign.start_at.tzinfo is None:
                 campaign.start_at = campaign.start_at.replace(tzinfo=timezone.utc)
             queued = lifecycle.start(s, campaign, now(), who)
@@ -219,14 +252,15 @@ def change(campaign_id: int, action: str):
         else:
             skipped = lifecycle.cancel(s, campaign, now(), who)
             message = _("Cancelled: %(n)d queued calls dropped.", n=skipped)
-    except lifecycle.LifecycleError:
+    except (lifecycle.LifecycleError, RecurrenceError):
         s.rollback()
         flash(_("This campaign is %(status)s and cannot do that now.",
                 status=label(CAMPAIGN_STATUSES, campaign.status)), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
     s.commit()
     flash(message, "success")
-    target = url_for("live.show", campaign_id=campaign.id) if action in ("start", "resume") \
+    target = url_for("live.show", campaign_id=campaign.id) if (
+        action in ("start", "resume") and not campaign.recurrence) \
         else url_for("campaigns.show", campaign_id=campaign.id)
     return redirect(target, 303)
 

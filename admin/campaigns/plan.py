@@ -23,16 +23,15 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select
 
 from ivr.policy.windows import local_today
+from ivr.dialer import recurrence
 from ivr.dialer.policy_config import campaign_policy
 from ivr.policy import CallWindows, RetryPolicy
 from ivr.policy.windows import WEEKDAY_HOURS, WEEKEND_HOURS
-from ivr.storage import Account, Campaign, CampaignKind
+from ivr.storage import Account, Campaign
 from ivr.voice import speech, templates
-
-from admin.scope import TEST_ACCOUNT_PREFIX
 
 MESSAGE_TEMPLATES = ("arrears-first", "arrears-firm", "arrears-broken-promise", "arrears-pre-promise",
                      "remote-payment", "outage-notice")
@@ -80,22 +79,9 @@ def message_text(campaign: Campaign) -> str:
 
 def target_query(filt: dict, kind: str, department: str | None) -> Select:
     """Accounts a campaign with this filter calls. Arrears reminders never include a paid
-    account; outage and other notices go to everyone in the area."""
-    stmt = select(Account.id).where(or_(Account.external_id.is_(None),
-                                        ~Account.external_id.startswith(TEST_ACCOUNT_PREFIX)))
-    if kind == CampaignKind.ARREARS.value:
-        stmt = stmt.where(Account.paid_at.is_(None))
-    if filt.get("buildings"):
-        stmt = stmt.where(Account.building.in_(filt["buildings"]))
-    if filt.get("areas"):
-        stmt = stmt.where(Account.area.in_(filt["areas"]))
-    if filt.get("min_months"):
-        stmt = stmt.where(Account.months_owed >= int(filt["min_months"]))
-    if filt.get("classes"):
-        stmt = stmt.where(Account.account_class.in_(filt["classes"]))
-    if department:
-        stmt = stmt.where(or_(Account.department == department, Account.department.is_(None)))
-    return stmt.order_by(Account.building, Account.room, Account.id)
+    account; outage and other notices go to everyone in the area. (The dialer recomputes the
+    same selection for each run of a recurring campaign: one definition, in ivr.dialer.)"""
+    return recurrence.target_accounts(filt, kind, department)
 
 
 # -- what is said -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from admin.i18n import SHANGHAI, aware
 from admin.labels import ACCOUNT_VARIABLES, CAMPAIGN_VARIABLES
 from ivr.policy import NoCallableTime, next_callable
+from ivr.policy import recurrence
 from ivr.storage import Campaign, CampaignKind
 from ivr.voice import templates
 
@@ -65,9 +66,12 @@ def values_of(campaign: Campaign | None, defaults: dict | None = None,
         "call_on_holidays": bool(st["windows"].get("call_on_holidays")),
     }
     if campaign and campaign.recurrence:
-        m = re.fullmatch(r"monthly:(\d+)@(\d\d:\d\d)", campaign.recurrence)
-        if m:
-            v.update(recurrence="monthly", recurrence_day=m.group(1), recurrence_time=m.group(2))
+        try:
+            rule = recurrence.parse(campaign.recurrence)
+            v.update(recurrence="monthly", recurrence_day=str(rule.day),
+                     recurrence_time=rule.at.strftime("%H:%M"))
+        except recurrence.RecurrenceError:
+            pass
     lang = v["lang"]
     v["message"] = (campaign.message if campaign and campaign.message else
                     templates.TEMPLATES[lang].get(v["template"], ""))
@@ -191,7 +195,8 @@ def read(form: MultiDict, *, trunks: list[str], now: datetime) -> WizardInput:
         if at is None:
             e["recurrence_time"] = _("Enter a time like 09:30.")
         if day and at:
-            w.recurrence = f"monthly:{day}@{at.strftime('%H:%M')}"
+            # the dialer's own reader: what is saved is a rule it can run
+            w.recurrence = str(recurrence.MonthlyRule(day, at.replace(second=0, microsecond=0)))
 
     # -- call windows
     windows: dict[str, Any] = {"call_on_holidays": form.get("call_on_holidays") == "y"}
