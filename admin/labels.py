@@ -70,15 +70,15 @@ CLASSES = {
     "E": _l("E · Refuses (complaint)"),
 }
 
-CHOICES = {
-    "promise": _l("Promised a date"),
-    "paid": _l("Says already paid"),
+CHOICES = {   # the codes the IVR flows report (ivr.flows.outcome.CHOICES, plus the outage notice)
+    "promise_3_days": _l("Will pay within 3 days"),
+    "promise_date": _l("Promised a date"),
+    "already_paid": _l("Says already paid"),
     "away": _l("Away, pay remotely"),
-    "message": _l("Left a voice message"),
-    "complaint": _l("Complaint"),
+    "voice_message": _l("Left a voice message"),
     "opt_out": _l("Do not call again"),
-    "ack": _l("Acknowledged"),
     "repeat": _l("Asked to repeat"),
+    "acknowledged": _l("Acknowledged"),
 }
 
 STAGES = {

@@ -80,7 +80,7 @@ def seed(url: str, n_accounts: int, n_attempts: int) -> dict:
                               disposition=None if queued else disposition, dial_status=None if queued else dial_status,
                               hangup_cause=None if queued else cause, stage="completed" if disposition == "answered" else None,
                               keys="1" if disposition == "answered" else None, key_log="1" if disposition == "answered" else "",
-                              choice="promise" if disposition == "answered" and a % 5 == 0 else None,
+                              choice="promise_date" if disposition == "answered" and a % 5 == 0 else None,
                               promised_date=(today + timedelta(days=a % 10 - 3)) if disposition == "answered" and a % 5 == 0 else None,
                               message_text="张先生您好，这里是幸福家园物业服务中心。", operator="clerk", dialer="bench",
                               scheduled_at=when, dialed_at=None if queued else when,

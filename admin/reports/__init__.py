@@ -27,7 +27,6 @@ from . import charts
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 REACHED = ("answered", "hung_up_early", "opted_out")
-REFUSED_CHOICES = ("complaint", "refuse")
 
 OUTCOMES = {  # per account, the most telling thing that happened, in this order
     "paid": (_l("Paid"), "good"),
@@ -191,18 +190,17 @@ def rows_for(s: Session, campaign: Campaign | None, *, phones: bool = False) -> 
                   func.max(case((Attempt.disposition == "unreachable", 1), else_=0)),
                   func.max(case((Attempt.disposition == "opted_out", 1), else_=0)),
                   func.max(case((Attempt.choice == "opt_out", 1), else_=0)),
-                  func.max(case((Attempt.choice.in_(REFUSED_CHOICES), 1), else_=0)),
                   func.max(Attempt.promised_date), func.max(Attempt.id),
                   func.max(func.coalesce(Attempt.ended_at, Attempt.dialed_at)))
            .where(*attempt_filter, Attempt.disposition.is_not(None)).group_by(Attempt.account_id))
     last_ids = []
-    for (account_id, n, reached, unreachable, opted, opt_choice, refused, promised, last_id,
+    for (account_id, n, reached, unreachable, opted, opt_choice, promised, last_id,
          last_call) in s.execute(agg):
         row = rows.get(account_id)
         if row is None:
             continue
         row.attempts, row.reached, row.unreachable = n, bool(reached), bool(unreachable)
-        row.opted_out, row.refused, row.promised_date = bool(opted or opt_choice), bool(refused), promised
+        row.opted_out, row.promised_date = bool(opted or opt_choice), promised
         row.last_call = last_call
         last_ids.append(last_id)
     for chunk in range(0, len(last_ids), 900):

@@ -75,7 +75,8 @@ def apply_flow_outcome(session: Session, attempt: Attempt, result: CallResult, n
     if not result.steps and result.stage is None:
         return
     outcome = interpret(result, to_shanghai(now).date())
-    attempt.choice = outcome.choice
+    # an outage notice has no menu choice: its answer is the acknowledgement (key 2)
+    attempt.choice = outcome.choice or ("acknowledged" if outcome.acknowledged else None)
     attempt.promised_date = outcome.promised_date
     attempt.voice_message = outcome.voice_message
     account = attempt.account
@@ -84,8 +85,7 @@ def apply_flow_outcome(session: Session, attempt: Attempt, result: CallResult, n
         account.note = ((account.note or "") + f"\n{attempt.number}: answered by someone else").strip()
     if outcome.choice == "already_paid":
         account.paid_claim_at = utcnow()                     # staff verify before marking paid
-    if outcome.choice == "voice_message" and outcome.voice_message:
-        account.complaint = f"voice message: {outcome.voice_message}"
+    # A voice message is listed for staff from the attempt itself (results → complaints).
     if answer.response is Response.NONE:
         return
     account.account_class = classify([answer]).value

@@ -34,15 +34,15 @@ def called(db, accounts, tmp_path):
     tomorrow, last_week = local_today() + timedelta(days=1), local_today() - timedelta(days=7)
     outcomes = {
         accounts[0]: dict(disposition="answered", dial_status="ANSWER", hangup_cause=16, stage="completed",
-                          keys="1", key_log="1", choice="promise", promised_date=tomorrow),
+                          keys="1", key_log="1", choice="promise_3_days", promised_date=tomorrow),
         accounts[1]: dict(disposition="answered", dial_status="ANSWER", hangup_cause=16, stage="completed",
-                          keys="2", key_log="2" + last_week.strftime("%m%d") + "#", choice="promise",
+                          keys="2", key_log="2" + last_week.strftime("%m%d") + "#", choice="promise_date",
                           promised_date=last_week),
         accounts[2]: dict(disposition="unreachable", dial_status="CHANUNAVAIL", hangup_cause=1),
         accounts[3]: dict(disposition="answered", dial_status="ANSWER", hangup_cause=16, stage="completed",
-                          keys="3", key_log="3", choice="paid"),
+                          keys="3", key_log="3", choice="already_paid"),
         accounts[4]: dict(disposition="answered", dial_status="ANSWER", hangup_cause=16, stage="completed",
-                          keys="8", key_log="8#", choice="message", voice_message=str(recording)),
+                          keys="8", key_log="8#", choice="voice_message", voice_message=str(recording)),
     }
     for attempt in db.scalars(select(Attempt).where(Attempt.campaign_id == campaign.id)):
         attempt.status, attempt.dialed_at, attempt.ended_at = AttemptStatus.DONE, NOW - timedelta(hours=1), NOW

@@ -54,7 +54,7 @@ def test_the_admin_on_both_stores(store_app, helpers, sheets, db_url):
         attempts = s.scalars(select(Attempt).where(Attempt.campaign_id == cid).order_by(Attempt.id)).all()
         assert len(attempts) == 2 and s.get(Campaign, cid).status == CampaignStatus.RUNNING
         first, second = attempts
-        first.status, first.disposition, first.choice = AttemptStatus.DONE, "answered", "promise"
+        first.status, first.disposition, first.choice = AttemptStatus.DONE, "answered", "promise_date"
         first.promised_date = local_today() + timedelta(days=1)
         first.dialed_at = first.ended_at = datetime.now(timezone.utc)
         second.status, second.disposition = AttemptStatus.DONE, "unreachable"

@@ -115,7 +115,7 @@ class Attempt(Base):
     stage: Mapped[str | None] = mapped_column(String(32))         # how far the owner got
     keys: Mapped[str | None] = mapped_column(String(64))          # the answer the flow read
     key_log: Mapped[str] = mapped_column(Text, default="")        # every key pressed, as pressed
-    choice: Mapped[str | None] = mapped_column(String(24))        # menu outcome: promise, paid, away...
+    choice: Mapped[str | None] = mapped_column(String(24))        # ivr.flows.outcome.CHOICES, or acknowledged
     promised_date: Mapped[date | None] = mapped_column(Date)
     voice_message: Mapped[str | None] = mapped_column(String(300))  # recording kept for staff
     message_stage: Mapped[str | None] = mapped_column(String(16))   # which message was played
