@@ -117,14 +117,15 @@ def dialer(trunk_channels: int, cps: float, until_idle: float | None, clock_star
 def demo(no_serve: bool, port: int) -> None:
     """Run a campaign through both Asterisk instances, show each outcome, then serve the staff
     admin with that campaign's results at a printed local URL and a demo login."""
-    from ivr.demo import run_demo
+    from ivr.demo import demo_settings, run_demo
 
-    code = run_demo(settings())
+    cfg = demo_settings(settings())
+    code = run_demo(cfg)
     if code or no_serve:
         sys.exit(code)
     from admin.demo import serve_demo
 
-    serve_demo(settings(), port=port)
+    serve_demo(cfg, port=port)
 
 
 from ivr.voice.cli import say  # noqa: E402  (the voice layer's own command)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime, time as clock_time, timedelta
 from decimal import Decimal
 
@@ -44,6 +45,15 @@ LABELS = {"answered": "已接听 answered", "busy": "忙线 busy", "no_answer": 
           "wrong_person": "非本人 wrong person", "unknown": "未知 unknown"}
 CLASSES = {"A": "A 近期交纳 promised a date", "B": "B 暂未明确 not settled",
            "C": "C 无法联系 unreachable", "D": "D 异地 away", "E": "E 拒交/拒接 refused"}
+
+
+def demo_settings(cfg: Settings) -> Settings:
+    """The demo always works in a database of its own (var/demo.sqlite), made afresh each run:
+    never in the production database IVR_DATABASE_URL may name, never on top of a last run."""
+    path = cfg.var_dir / "demo.sqlite"
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    return replace(cfg, database_url=f"sqlite:///{path}")
 
 
 def business_hours_start() -> datetime:
