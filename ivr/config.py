@@ -33,6 +33,21 @@ class Settings:
     hotline: str = field(default_factory=lambda: _env("IVR_HOTLINE", "02160000000"))
     pay_channel: str = field(default_factory=lambda: _env("IVR_PAY_CHANNEL", "微信公众号“物业服务”"))
 
+    # The carrier trunk calls leave by. No host: the simulated phone network (pstn-sim) of
+    # the site. A host: the operator's SIP trunk, and no pstn-sim is started. A username
+    # makes the trunk answer digest challenges (and the simulator demand them).
+    trunk_host: str = field(default_factory=lambda: _env("IVR_TRUNK_HOST", ""))
+    trunk_port: int = field(default_factory=lambda: int(_env("IVR_TRUNK_PORT", "5060")))
+    trunk_username: str = field(default_factory=lambda: _env("IVR_TRUNK_USERNAME", ""))
+    trunk_password: str = field(default_factory=lambda: _env("IVR_TRUNK_PASSWORD", ""))
+    trunk_register: bool = field(default_factory=lambda: _env("IVR_TRUNK_REGISTER", "no").lower()
+                                 in ("1", "yes", "true", "on"))
+    caller_id: str = field(default_factory=lambda: _env("IVR_CALLER_ID", "02160000000"))
+    # Where the dialer's Asterisk listens for SIP: loopback unless a real trunk needs more;
+    # behind NAT, the public address the carrier should send SIP and RTP to.
+    sip_bind: str = field(default_factory=lambda: _env("IVR_SIP_BIND", "127.0.0.1"))
+    sip_external_address: str = field(default_factory=lambda: _env("IVR_SIP_EXTERNAL_ADDRESS", ""))
+
     def db_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -31,6 +31,8 @@ class Trunk:
     caller_id: str = "02160000000"
     username: str = ""
     password: str = ""
+    register: bool = False   # send REGISTER (carriers that find us by registration)
+    simulated: bool = True   # the site's pstn-sim, not an operator's trunk
 
 
 @dataclass(frozen=True)

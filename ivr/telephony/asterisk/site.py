@@ -23,24 +23,26 @@ class Site:
         self.run_dir = f"/var/lib/ivr/run/{settings.site}"
         self.host_run_dir = self.runtime.host_path(self.run_dir)
         self.sounds_dir = f"{self.run_dir}/sounds"
-        self.trunk = Trunk(port=base + 70)
+        self.trunk = _trunk(settings)
         self.staff_extension = {"number": STAFF_EXTENSION, "password": self._staff_password()}
         self.pbx = Instance(self.runtime, self.run_dir, InstanceSpec(
             name="pbx", role="pbx", ami_user="ivr-dialer", ami_port=base + 38, sip_port=base + 60,
             rtp_start=base + 1000, rtp_end=base + 1999,
             context={"trunk": self.trunk, "sounds_dir": self.sounds_dir,
-                     "extensions": [self.staff_extension]}))
+                     "extensions": [self.staff_extension], "sip_bind": settings.sip_bind,
+                     "external_address": settings.sip_external_address}))
         self.pstn = Instance(self.runtime, self.run_dir, InstanceSpec(
             name="pstn", role="pstn", ami_user="pstn-sim", ami_port=base + 39, sip_port=base + 70,
             rtp_start=base + 2000, rtp_end=base + 2999,
-            context={"sounds_dir": self.sounds_dir, "peer_sip_port": base + 60}))
+            context={"sounds_dir": self.sounds_dir, "peer_sip_port": base + 60, "trunk": self.trunk}))
         # pyVoIP handset (a staff member's test phone) ports.
         self.handset_sip_port = base + 80
         self.handset_rtp = (base + 3000, base + 3099)
 
     @property
     def instances(self) -> list[Instance]:
-        return [self.pbx, self.pstn]
+        """With an operator's trunk there is no simulated network to run."""
+        return [self.pbx, self.pstn] if self.trunk.simulated else [self.pbx]
 
     def _staff_password(self) -> str:
         path = self.host_run_dir / "staff-extension.secret"
@@ -74,6 +76,14 @@ class Site:
     def stop(self) -> None:
         for inst in self.instances:
             inst.stop()
+
+
+def _trunk(settings: Settings) -> Trunk:
+    common = dict(caller_id=settings.caller_id, username=settings.trunk_username,
+                  password=settings.trunk_password, register=settings.trunk_register)
+    if not settings.trunk_host:
+        return Trunk(port=settings.port_base + 70, simulated=True, **common)
+    return Trunk(host=settings.trunk_host, port=settings.trunk_port, simulated=False, **common)
 
 
 def ami_client(instance: Instance, **options):
