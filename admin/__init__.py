@@ -22,6 +22,7 @@ from admin import db as dbmod
 from admin import i18n, labels
 from admin.config import Config, TestingConfig
 from admin.security import login_manager
+from ivr.policy.calendar_file import load_supplement
 
 __all__ = ["Config", "TestingConfig", "create_app"]
 
@@ -48,6 +49,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         else:
             raise RuntimeError("set IVR_ADMIN_SECRET_KEY (a long random string) before starting the admin")
 
+    load_supplement(app.config.get("HOLIDAYS_FILE"))   # the same call windows the dialer uses
     dbmod.init_app(app)
     i18n.init_app(app)
     login_manager.init_app(app)

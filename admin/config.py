@@ -54,6 +54,7 @@ class Config:
 
         # Voice: the same engine and cache the dialer uses, so a preview is what owners hear.
         self.TTS_ENGINE = cfg.tts_engine
+        self.HOLIDAYS_FILE = cfg.holidays_path()   # holidays chinese_calendar does not know yet
         self.AUDIO_DIR = Path(env.get("IVR_AUDIO_DIR") or self.VAR_DIR / "audio")
         # Recorded voice messages are served only from below these folders.
         self.ASTERISK_ROOT = Path(cfg.asterisk_root)

@@ -28,6 +28,8 @@ class Settings:
         default_factory=lambda: _env("IVR_DEBIAN_MIRROR", "http://deb.debian.org/debian")
     )
     tts_engine: str = field(default_factory=lambda: _env("IVR_TTS_ENGINE", "espeak"))
+    # Holidays announced after the installed chinese_calendar (ivr.policy.calendar_file).
+    holidays_file: str = field(default_factory=lambda: _env("IVR_HOLIDAYS_FILE", ""))
     # What the messages tell owners to call or pay through; set these for a real utility.
     company: str = field(default_factory=lambda: _env("IVR_COMPANY", "物业服务中心"))
     hotline: str = field(default_factory=lambda: _env("IVR_HOTLINE", "02160000000"))
@@ -47,6 +49,9 @@ class Settings:
     # behind NAT, the public address the carrier should send SIP and RTP to.
     sip_bind: str = field(default_factory=lambda: _env("IVR_SIP_BIND", "127.0.0.1"))
     sip_external_address: str = field(default_factory=lambda: _env("IVR_SIP_EXTERNAL_ADDRESS", ""))
+
+    def holidays_path(self) -> Path:
+        return Path(self.holidays_file) if self.holidays_file else self.var_dir / "holidays.csv"
 
     def db_url(self) -> str:
         if self.database_url:

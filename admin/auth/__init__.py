@@ -12,7 +12,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from admin.db import db
-from ivr.policy.windows import local_today
+from ivr.policy.windows import calendar_known_until, local_today
 from admin.scope import campaign_scope, account_scope
 from admin.security import Staff, audit, hash_password, local_url, needs_rehash, verify_password
 from ivr.dialer import campaigns as lifecycle
@@ -104,4 +104,11 @@ def home():
     return render_template("home.html", unpaid=unpaid, owed=owed or 0, total=total or 0,
                            active=active, recent=recent, calls_today=calls_today or 0,
                            lists=list_counts(s), today=local_today(),
-                           stopped=lifecycle.dialing_stopped(s))
+                           stopped=lifecycle.dialing_stopped(s), calendar_until=calendar_until())
+
+
+def calendar_until():
+    """The last day whose holidays are known, when that is less than two months away: calls
+    after it would treat Spring Festival as ordinary days."""
+    until = calendar_known_until()
+    return until if until < local_today() + timedelta(days=60) else None

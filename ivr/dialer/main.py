@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 
 from ivr.config import Settings
+from ivr.policy.calendar_file import load_supplement
 from ivr.storage import connect, session_factory, upgrade
 from ivr.telephony.asterisk import Site
 from ivr.telephony.asterisk.site import ami_client
@@ -38,6 +39,7 @@ async def run(settings: Settings, *, trunk_channels: int = 30, cps: float = 5.0,
     """planner: "flows" — each campaign's IVR flow with its owners' own audio (production);
     "prompt" — the shipped first-call prompt and a key read (simple broadcast, tests)."""
     site = site or Site(settings)
+    load_supplement(settings.holidays_path())
     url = settings.db_url()
     upgrade(url)
     sessions = session_factory(connect(url))

@@ -93,9 +93,33 @@ def shift(at: datetime, delta: timedelta) -> datetime:
     return (to_shanghai(at).astimezone(timezone.utc) + delta).astimezone(SHANGHAI)
 
 
+# Days the State Council has announced but the installed chinese_calendar does not know yet
+# (it ships each year's arrangement some weeks after the announcement): date → holiday name
+# (a day off) or None (a 调休 working day). Loaded from IVR_HOLIDAYS_FILE (ivr.policy.calendar_file).
+_SUPPLEMENT: dict[date, tuple[bool, str | None]] = {}
+
+
+def set_calendar_supplement(days: dict[date, tuple[bool, str | None]]) -> None:
+    """Replace the supplement: {date: (day_off, name)}; day_off False marks a 调休 workday."""
+    _SUPPLEMENT.clear()
+    _SUPPLEMENT.update(days)
+    day_type.cache_clear()
+
+
+def calendar_known_until() -> date:
+    """The last date whose holidays are known (chinese_calendar's years, or the supplement)."""
+    library = date(max(chinese_calendar.holidays).year, 12, 31)
+    return max([library, *(date(d.year, 12, 31) for d in _SUPPLEMENT)])
+
+
 @lru_cache(maxsize=4096)
 def day_type(day: date) -> DayType:
     """Classify a Shanghai calendar date using chinese_calendar's State Council data."""
+    if day in _SUPPLEMENT:
+        off, name = _SUPPLEMENT[day]
+        if off:
+            return DayType.HOLIDAY
+        return DayType.MAKEUP_WORKDAY if day.weekday() >= 5 else DayType.WEEKDAY
     try:
         off, name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError:
