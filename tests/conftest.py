@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from dialer_helpers import BUSINESS_HOURS, SimCalls
+from dialer_helpers import BUSINESS_HOURS, SimCalls, fresh_site
 
 from ivr.config import PROJECT_DIR, Settings
 from ivr.dialer.main import simulated_clock
@@ -51,15 +50,7 @@ def settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def site(settings):
     """Both Asterisk instances, freshly started for this run and stopped after it."""
-    from ivr.telephony.asterisk import Site
-
-    site = Site(settings)
-    site.stop()
-    # What the simulated phones heard in earlier runs must not count in this one.
-    shutil.rmtree(site.pstn.host_dir / "recordings", ignore_errors=True)
-    site.start()
-    yield site
-    site.stop()
+    yield from fresh_site(settings)
 
 
 def _reset_postgres(url: str) -> None:

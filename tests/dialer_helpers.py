@@ -1,6 +1,7 @@
 """Helpers for tests that run the dialer against the real Asterisk pair."""
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from datetime import datetime
 
@@ -26,3 +27,16 @@ def campaign_for(sessions, numbers, **settings) -> int:
     with sessions() as s:
         return campaign_with_accounts(s, "dialer test", [dict(room="1栋101", phones=[n]) for n in numbers],
                                       settings=settings, now=BUSINESS_HOURS).id
+
+
+def fresh_site(settings):
+    """A site's instances started afresh, for a fixture to yield from; stopped after."""
+    from ivr.telephony.asterisk import Site
+
+    site = Site(settings)
+    site.stop()
+    # What the simulated phones heard in earlier runs must not count in this one.
+    shutil.rmtree(site.pstn.host_dir / "recordings", ignore_errors=True)
+    site.start()
+    yield site
+    site.stop()

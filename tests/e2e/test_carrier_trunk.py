@@ -4,17 +4,15 @@ answers the challenge on every call. The simulated network plays a carrier that 
 from __future__ import annotations
 
 import secrets
-import shutil
 import socket
 import time
 from dataclasses import replace
 
 import pytest
-from dialer_helpers import campaign_for
+from dialer_helpers import campaign_for, fresh_site
 from sqlalchemy import select
 
 from ivr.storage import Attempt, connect, session_factory, upgrade
-from ivr.telephony.asterisk import Site
 from ivr.telephony.pstn_sim import Behaviour
 
 USERNAME = "02161230001"
@@ -27,12 +25,7 @@ def site(settings):
     base = settings.port_base + 3200
     cfg = replace(settings, site=f"carrier{settings.port_base}", port_base=base,
                   trunk_username=USERNAME, trunk_password=secrets.token_urlsafe(12), trunk_register=True)
-    carrier = Site(cfg)
-    carrier.stop()
-    shutil.rmtree(carrier.pstn.host_dir / "recordings", ignore_errors=True)
-    carrier.start()
-    yield carrier
-    carrier.stop()
+    yield from fresh_site(cfg)
 
 
 def _registration(site) -> str:
