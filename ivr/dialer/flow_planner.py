@@ -37,6 +37,7 @@ def flow_settings(campaign: Campaign, stage: str | None, trunk: str) -> FlowSett
     return FlowSettings(kind=kind, template=template, trunk=campaign.trunk or trunk,
                         dial_timeout=policy.dial_timeout, key_timeout=min(policy.key_timeout, 30),
                         max_seconds=policy.max_call_seconds, caller_id=campaign.caller_id or "",
+                        recording=campaign.audio_path or "",
                         **{k: flow[k] for k in FLOW_KEYS if k in flow})
 
 

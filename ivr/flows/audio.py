@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import hashlib
 import math
 import os
 import shutil
@@ -159,12 +160,24 @@ class FlowVoice:
             except SynthesisError as err:
                 errors.append(f"{eng.name}: {err}")
                 continue
+            if settings.recording:
+                made["message"] = self.recording(settings.recording)
             inner = {part: self.store.asterisk_path(path) for part, path in made.items()}
             return CallAudio(prompts=self.store.asterisk_dir(folder),
                              message=inner["message"], identity=inner.get("identity", ""),
                              remote=inner.get("remote", ""),
                              host_files={**{p: str(v) for p, v in made.items()}, "prompts": str(folder)})
         raise SynthesisError("; ".join(errors))
+
+
+    def recording(self, source: str) -> Path:
+        """Staff's recorded message, copied once (by content) where Asterisk can read it: the
+        admin keeps uploads in its own folder, which a chrooted Asterisk cannot see."""
+        data = Path(source).read_bytes()
+        target = self.store.host / "recordings" / f"rec-{hashlib.sha256(data).hexdigest()[:32]}.wav"
+        if not target.exists():
+            audio.write_atomic(target, data)
+        return target
 
 
 class Lookahead:

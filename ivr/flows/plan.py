@@ -72,6 +72,7 @@ class FlowSettings:
     max_seconds: int = 300
     message_dir: str = ""                 # where Record() keeps voice messages ("": pbx default)
     caller_id: str = ""
+    recording: str = ""                   # staff's recorded message (8 kHz WAV), said instead of the template
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -126,7 +127,9 @@ def personal_texts(settings: FlowSettings, raw: Mapping[str, object],
     """The owner's own audio: part -> (template, values). Raises TemplateError (naming the
     variable) when a value is missing or unreadable, before anything is synthesised."""
     values = contact_values(settings, raw, today)
-    parts = {"message": (settings.message_template, values)}
+    # A recorded message is the same for everyone: only the identity question (which names
+    # the room) and the remote-payment message stay personal.
+    parts = {} if settings.recording else {"message": (settings.message_template, values)}
     if settings.kind == "arrears":
         parts["identity"] = ("identity-gate", values)
         if "4" in settings.choices:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import array
 import asyncio
 import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -77,7 +77,7 @@ def voiced_span(path: Path, threshold: int = 300) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def flows(site):
+def flows(site, tmp_path_factory):
     """Prepare every scenario's audio, script the owners, place all calls in parallel."""
     voice = FlowVoice(SoundStore.for_site(site), EspeakEngine("cmn"))
     common = dict(hotline="02160000000", channel="微信公众号“幸福家园”", key_timeout=KEY_TIMEOUT,
@@ -191,6 +191,13 @@ def flows(site):
     c.owner = Owner()
     t = c.owner.press(notice_end(c) + MARGIN, "1")
     c.owner.press(t + c.durations["message"] + MARGIN, "2")
+
+    # staff's own recording instead of the synthesised notice (uploaded, converted)
+    recorded = audio.convert_upload(AUDIO_DIR / "sim/complaint.wav",
+                                    tmp_path_factory.mktemp("upload") / "notice.wav")
+    c = add("outage_recorded", replace(outage, recording=str(recorded)), notice)
+    c.owner = Owner()
+    c.owner.press(notice_end(c) + MARGIN, "2")
 
     c = add("outage_silent", outage, notice)
     c.owner = Owner()
@@ -376,6 +383,15 @@ def test_outage_acknowledged(flows):
     again = flows["outage_repeat_then_ack"]
     assert again.outcome.acknowledged and again.outcome.repeats == 1
     assert [s for s in steps(again) if s[0] == "heard"] == [("heard", "notice")] * 2
+
+
+def test_a_recorded_notice_is_played_instead_of_the_synthesised_one(flows):
+    call = flows["outage_recorded"]
+    played = Path(call.audio.host_files["message"])
+    assert played.read_bytes() == Path(call.settings.recording).read_bytes()
+    assert abs(call.durations["message"] - COMPLAINT) < 0.1
+    # the owner's "2" right after the recording ends is taken: the recording was what played
+    assert call.outcome.heard_to_end and call.outcome.acknowledged, call.result.steps
 
 
 def test_outage_heard_to_end_without_a_key_and_the_phone_heard_all_of_it(flows):
