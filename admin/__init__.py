@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin import db as dbmod
 from admin import i18n, labels
@@ -50,6 +51,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
             raise RuntimeError("set IVR_ADMIN_SECRET_KEY (a long random string) before starting the admin")
 
     load_supplement(app.config.get("HOLIDAYS_FILE"))   # the same call windows the dialer uses
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     dbmod.init_app(app)
     i18n.init_app(app)
     login_manager.init_app(app)

@@ -72,6 +72,10 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = False
 
         self.PAGE_SIZE = 50
+        # Behind a TLS proxy (nginx, a load balancer): how many proxies to trust for the client's
+        # address and scheme. The login throttle and the API keys' IP allowlists need the real
+        # client address; 0 (the default) ignores X-Forwarded-* so no client can forge one.
+        self.TRUSTED_PROXIES = int(env.get("IVR_ADMIN_TRUSTED_PROXIES", "0"))
 
 
 class TestingConfig(Config):
