@@ -10,6 +10,7 @@ from flask import g
 from sqlalchemy import select
 
 from ivr.dialer import campaigns
+from ivr.dialer import recurrence
 from ivr.dialer.campaigns import LifecycleError
 from ivr.storage.models import (Account, Campaign, CampaignKind, CampaignStatus, SystemSetting, utcnow)
 from ivr.voice import templates
@@ -245,7 +246,9 @@ def add_campaign_accounts(campaign_id: int):
         raise invalid(errors)
     added = campaigns.add_accounts(session, campaign, ids)
     queued = 0
-    if campaign.status == CampaignStatus.RUNNING:
+    if campaign.recurrence:
+        pass   # a standing arrangement calls nobody itself; each run recomputes its accounts
+    elif campaign.status == CampaignStatus.RUNNING:
         queued = campaigns.seed_first_attempts(session, campaign, now)
     elif campaign.status == CampaignStatus.SCHEDULED:
         queued = campaigns.seed_first_attempts(session, campaign, campaign.start_at or now)
@@ -261,7 +264,10 @@ def _change(campaign_id: int, action: str):
     campaign = _campaign(campaign_id)
     queued = skipped = 0
     try:
-        if action == "start":
+        if action == "start" and campaign.recurrence:
+            # a standing arrangement (made in the admin): its runs call, at each occurrence
+            recurrence.start_arrangement(session, campaign, now, actor)
+        elif action == "start":
             queued = campaigns.start(session, campaign, now, actor)
         elif action == "pause":
             campaigns.pause(session, campaign, actor)

@@ -190,3 +190,21 @@ def test_attempts_filtered_by_campaign_account_class_and_time_with_cursors(api, 
     single = api.get(f"/attempts/{seen[0]}").json()
     assert single["number"] == "13800000001" and single["ended_at"] == "2026-11-21T02:01:00+00:00"
     assert api.get("/attempts/987654").status_code == 404
+
+
+def test_starting_a_recurring_campaign_calls_nobody_until_its_first_run(api, sessions):
+    """A rule set in the admin: starting it through the API arranges the runs, as the admin's
+    Start button does; it queues no call itself, nor for accounts added later."""
+    from ivr.storage import Campaign
+
+    api.post("/accounts", {"accounts": owners("m", 2)})
+    cid = api.post("/campaigns", {"name": "每月催缴", "accounts": ["m-0"]}).json()["id"]
+    with sessions() as s:
+        s.get(Campaign, cid).recurrence = "monthly:5@09:30"
+        s.commit()
+    started = api.post(f"/campaigns/{cid}/start").json()
+    assert started["queued"] == 0 and started["campaign"]["status"] in ("running", "scheduled")
+    assert api.post(f"/campaigns/{cid}/accounts", {"accounts": ["m-1"]}).json()["queued"] == 0
+    assert queued_attempts(sessions, cid) == {}
+    with sessions() as s:
+        assert s.get(Campaign, cid).next_run_at is not None
