@@ -56,6 +56,7 @@ class Config:
         self.TTS_ENGINE = cfg.tts_engine
         self.HOLIDAYS_FILE = cfg.holidays_path()   # holidays chinese_calendar does not know yet
         self.AUDIO_DIR = Path(env.get("IVR_AUDIO_DIR") or self.VAR_DIR / "audio")
+        self.RECORDING_MAX_SECONDS = int(env.get("IVR_RECORDING_MAX_SECONDS", "120"))  # a recorded message
         # Recorded voice messages are served only from below these folders.
         self.ASTERISK_ROOT = Path(cfg.asterisk_root)
         self.VOICE_MESSAGE_DIRS = [self.VAR_DIR, Path("/var/lib/ivr/run"),

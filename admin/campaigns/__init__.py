@@ -35,7 +35,7 @@ from ivr.voice.cache import AudioCache
 from ivr.voice.compose import prepare_message
 from ivr.voice.tts import SynthesisError, engine_from_config
 
-from . import plan, wizard
+from . import plan, recording, wizard
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -93,11 +93,13 @@ def new():
         if not FlaskForm().validate_on_submit():
             abort(400)
         w = wizard.read(request.form, trunks=sysconf.trunks(s), now=now())
+        recorded = _recording(w)
         if not w.ok:
             flash(_("Please correct the marked fields."), "error")
             return render_template("campaigns/form.html", **_form_context(w.values, w.errors, None)), 400
         campaign = Campaign(name=w.values["name"], created_by=current_user.id)
         wizard.apply(campaign, w, department=current_user.department)
+        campaign.audio_path = recorded
         s.add(campaign)
         s.flush()
         added = sync_contacts(s, campaign)
@@ -123,10 +125,15 @@ def edit(campaign_id: int):
         if not FlaskForm().validate_on_submit():
             abort(400)
         w = wizard.read(request.form, trunks=sysconf.trunks(s), now=now())
+        recorded = _recording(w)
         if not w.ok:
             flash(_("Please correct the marked fields."), "error")
             return render_template("campaigns/form.html", **_form_context(w.values, w.errors, campaign)), 400
         wizard.apply(campaign, w, department=current_user.department)
+        if recorded:
+            campaign.audio_path = recorded
+        elif request.form.get("remove_recording") == "y":
+            campaign.audio_path = None
         added = sync_contacts(s, campaign)
         audit(s, "campaign.update", f"campaign:{campaign.id}", contacts=added)
         s.commit()
@@ -134,6 +141,21 @@ def edit(campaign_id: int):
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     return render_template("campaigns/form.html",
                            **_form_context(wizard.values_of(campaign), {}, campaign))
+
+
+def _recording(w: wizard.WizardInput) -> str | None:
+    """The uploaded recording, converted and stored; a problem is reported on its field."""
+    try:
+        return recording.save_upload(request.files.get("recording"))
+    except recording.RecordingRejected as err:
+        w.errors["recording"] = str(err)
+        return None
+
+
+@bp.context_processor
+def _recording_helpers():
+    return {"recording_url": recording.recording_url,
+            "recording_max": current_app.config["RECORDING_MAX_SECONDS"]}
 
 
 def sync_contacts(s: Session, campaign: Campaign) -> int:
@@ -217,7 +239,8 @@ def show(campaign_id: int):
                            contacts=contacts, missing=missing_values(s, campaign),
                            windows=(campaign.settings or {}).get("windows") or plan.default_windows(),
                            stopped=lifecycle.dialing_stopped(s), form=FlaskForm(),
-                           recurring=recurring_context(s, campaign))
+                           recurring=recurring_context(s, campaign),
+                           recording_seconds=recording.seconds(campaign) if campaign.audio_path else None)
 
 
 @bp.route("/<int:campaign_id>/<any(start, pause, resume, cancel):action>", methods=["POST"])
