@@ -18,9 +18,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr import webhooks
 from ivr.storage.models import Attempt, AttemptStatus, Campaign, CampaignStatus
-from ivr.webhooks import payloads
 
 from ivr.policy.windows import to_shanghai
 
@@ -29,7 +27,7 @@ from .call_result import CallResult
 from .claims import Claim, claim_due
 from .originate import CallPlan
 from .pacing import TokenBucket
-from .settle import apply_flow_outcome, finish_if_idle, record_result, schedule_next, stop_contact
+from .settle import load_for_plan, settle_attempt
 from .tracker import CallTracker, OriginateRefused, OutcomeUnknown
 
 log = logging.getLogger("ivr.dialer")
@@ -101,7 +99,8 @@ class Dialer:
                 self._last_sweep = time.monotonic()
                 await asyncio.to_thread(self._sweep)
             self._wake.clear()
-            claimed = await asyncio.to_thread(self._claim)
+            # No budget (every channel busy, or no CPS token yet): nothing to ask the database.
+            claimed = await asyncio.to_thread(self._claim) if self._budget() > 0 else []
             for claim in claimed:
                 self._claimed_at[claim.attempt_id] = time.monotonic()
                 self._track(self._call(claim))
@@ -138,9 +137,11 @@ class Dialer:
         except asyncio.TimeoutError:
             pass
 
+    def _budget(self) -> int:
+        return min(self.bucket.available(time.monotonic()), self.config.trunk_channels - self.live)
+
     def _claim(self) -> list[Claim]:
-        budget = min(self.bucket.available(time.monotonic()),
-                     self.config.trunk_channels - self.live)
+        budget = self._budget()
         with self.sessions() as session:
             claimed = claim_due(session, self.clock(), limit=budget, dialer_id=self.config.dialer_id,
                                 trunk_channels=self.config.trunk_channels)
@@ -171,7 +172,9 @@ class Dialer:
 
     def _plan(self, attempt_id: int) -> CallPlan:
         with self.sessions() as session:
-            return self.planner(session, session.get(Attempt, attempt_id))
+            # The campaign is held while planning: the planner gets it from the session by id.
+            attempt, _campaign = load_for_plan(session, attempt_id)
+            return self.planner(session, attempt)
 
     async def _call(self, claim: Claim) -> None:
         try:
@@ -201,20 +204,9 @@ class Dialer:
     def _settle(self, attempt_id: int, result: CallResult | None, status: AttemptStatus,
                 error: str | None = None, disposition: str | None = None) -> None:
         with self.sessions() as session:
-            attempt = session.get(Attempt, attempt_id)
-            if attempt.status != AttemptStatus.DIALING:
+            attempt = settle_attempt(session, attempt_id, result, status, self.clock(), error, disposition)
+            if attempt is None:
                 return                                   # settled elsewhere (reconciliation)
-            record_result(attempt, result, status, error, disposition)
-            if result is not None:
-                apply_flow_outcome(session, attempt, result, self.clock())
-            session.flush()
-            if status == AttemptStatus.SKIPPED:
-                stop_contact(attempt, "message_error")
-            else:
-                schedule_next(session, attempt, self.clock())
-            webhooks.emit(session, "attempt.finished", lambda: payloads.attempt_event(session, attempt))
-            finish_if_idle(session, attempt.campaign_id, self.clock())
-            session.commit()
             if self.on_settled:
                 self.on_settled(attempt)
 

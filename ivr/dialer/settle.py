@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from ivr import webhooks
 from ivr.flows import interpret, owner_answer
@@ -44,13 +44,20 @@ def record_result(attempt: Attempt, result: CallResult | None, status: AttemptSt
         attempt.disposition = disposition
 
 
+_HISTORY = select(Attempt.scheduled_at, Attempt.disposition, Attempt.answered_at).where(
+    Attempt.contact_id == bindparam("contact_id"), Attempt.number == bindparam("number"),
+    Attempt.id != bindparam("attempt_id"),
+    Attempt.status.in_([AttemptStatus.DONE, AttemptStatus.UNKNOWN, AttemptStatus.FAILED]))
+
+
 def _history(session: Session, attempt: Attempt) -> list[AttemptRecord]:
-    earlier = session.scalars(select(Attempt).where(
-        Attempt.contact_id == attempt.contact_id, Attempt.number == attempt.number,
-        Attempt.id != attempt.id, Attempt.status.in_(
-            [AttemptStatus.DONE, AttemptStatus.UNKNOWN, AttemptStatus.FAILED]))).all()
-    return [AttemptRecord(a.scheduled_at, Disposition(a.disposition or "unknown"),
-                          a.answered_at is not None) for a in earlier]
+    # On the session's connection, so without autoflush: the attempt being settled is left
+    # out of its own history, and what is pending (that attempt, its contact and account)
+    # cannot change which rows this reads; everything is written in one flush at commit.
+    earlier = session.connection().execute(_HISTORY, {
+        "contact_id": attempt.contact_id, "number": attempt.number, "attempt_id": attempt.id})
+    return [AttemptRecord(scheduled_at, Disposition(disposition or "unknown"), answered_at is not None)
+            for scheduled_at, disposition, answered_at in earlier]
 
 
 def _queue(session: Session, parent: Attempt, number: str, at: datetime, stage: str | None) -> Attempt:
@@ -98,8 +105,9 @@ def apply_flow_outcome(session: Session, attempt: Attempt, result: CallResult, n
 
 
 def _next_number(session: Session, account: Account, after: str) -> str | None:
-    blocked = set(session.scalars(select(DoNotCall.number)))
-    numbers = [p.number for p in account.phones if p.unreachable_at is None and p.number not in blocked]
+    phones = [p.number for p in account.phones if p.unreachable_at is None]
+    blocked = set(session.scalars(select(DoNotCall.number).where(DoNotCall.number.in_(phones))))
+    numbers = [n for n in phones if n not in blocked]
     if after in numbers:
         rest = numbers[numbers.index(after) + 1:]
         return rest[0] if rest else None
@@ -178,3 +186,46 @@ def finish_if_idle(session: Session, campaign_id: int, now: datetime) -> bool:
         campaigns.complete(session, campaign, datetime.now(timezone.utc), actor="dialer")
         return True
     return False
+
+
+def _with_campaign(*related):
+    return (select(Attempt, Campaign).join(Campaign, Attempt.campaign_id == Campaign.id)
+            .options(*(joinedload(r) for r in related)).where(Attempt.id == bindparam("attempt_id")))
+
+
+_FOR_PLAN = _with_campaign(Attempt.account)
+_FOR_SETTLE = _with_campaign(Attempt.contact, Attempt.account)
+
+
+def load_for_plan(session: Session, attempt_id: int) -> tuple[Attempt, Campaign]:
+    """The attempt, its account and its campaign in one statement. Keep the campaign referenced
+    while planning: the session's identity map is weak, and the planner gets it by id."""
+    return tuple(session.execute(_FOR_PLAN, {"attempt_id": attempt_id}).one())
+
+
+def settle_attempt(session: Session, attempt_id: int, result: CallResult | None,
+                   status: AttemptStatus, now: datetime, error: str | None = None,
+                   disposition: str | None = None) -> Attempt | None:
+    """Settle a `dialing` attempt and queue what follows, in one transaction (committed here).
+    Returns None if it was settled elsewhere (reconciliation). `now` is the policy clock.
+
+    The attempt, its contact, account and campaign are read in one statement and held for the
+    whole transaction, so the steps below find them in the session instead of reading them
+    again."""
+    attempt, campaign = session.execute(_FOR_SETTLE, {"attempt_id": attempt_id}).one()
+    if attempt.status != AttemptStatus.DIALING:
+        return None
+    record_result(attempt, result, status, error, disposition)
+    if result is not None:
+        apply_flow_outcome(session, attempt, result, now)
+    if status == AttemptStatus.SKIPPED:
+        stop_contact(attempt, "message_error")
+        child = None
+    else:
+        child = schedule_next(session, attempt, now)
+    with session.no_autoflush:                   # the webhook list does not depend on this call
+        webhooks.emit(session, "attempt.finished", lambda: payloads.attempt_event(session, attempt))
+    if child is None:                            # a queued follow-up keeps the campaign busy
+        finish_if_idle(session, campaign.id, now)
+    session.commit()
+    return attempt
