@@ -27,24 +27,40 @@ _HEADERS, _FOLLOWS_HEAD, _FOLLOWS_BODY = range(3)
 class Message:
     """An AMI message: ordered headers, repeated keys allowed, keys case-insensitive."""
 
-    __slots__ = ("_items",)
+    # `_first`: lower-cased name -> value of its first occurrence, built on the first lookup
+    # (the dialer looks up a few headers of every event it receives).
+    __slots__ = ("_items", "_first")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = [(str(k), str(v)) for k, v in items]
+        self._first: dict[str, str] | None = None
+
+    @classmethod
+    def _parsed(cls, items: list[tuple[str, str]]) -> Message:
+        """From the parser, whose items are already (str, str) pairs: no copy."""
+        msg = cls.__new__(cls)
+        msg._items = items
+        msg._first = None
+        return msg
+
+    def _index(self) -> dict[str, str]:
+        first = self._first
+        if first is None:
+            first = {}
+            for name, value in self._items:
+                first.setdefault(name.lower(), value)
+            self._first = first
+        return first
 
     # -- mapping-ish access -------------------------------------------------
     def __getitem__(self, key: str) -> str:
-        wanted = key.lower()
-        for name, value in self._items:
-            if name.lower() == wanted:
-                return value
-        raise KeyError(key)
+        try:
+            return (self._first if self._first is not None else self._index())[key.lower()]
+        except KeyError:
+            raise KeyError(key) from None
 
     def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
+        return (self._first if self._first is not None else self._index()).get(key.lower(), default)
 
     def getall(self, key: str) -> list[str]:
         """Every value of a repeated header (Output, ChanVariable, ...), in order."""
@@ -52,7 +68,8 @@ class Message:
         return [value for name, value in self._items if name.lower() == wanted]
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and any(n.lower() == key.lower() for n, _ in self._items)
+        return isinstance(key, str) and key.lower() in (
+            self._first if self._first is not None else self._index())
 
     def __iter__(self) -> Iterator[str]:
         seen: set[str] = set()
@@ -115,20 +132,24 @@ class Parser:
 
     def feed(self, data: bytes) -> list[Message]:
         """Add bytes; return the messages they complete (possibly none)."""
-        self._buf += data
+        buf = self._buf
+        buf += data
+        end = buf.rfind(b"\n") + 1
+        if not end:
+            return []
+        # Decoded up to the last complete line only, so a UTF-8 sequence split between two
+        # reads is never mangled ("\n" never occurs inside a UTF-8 sequence).
+        lines = buf[:end].decode("utf-8", errors="replace").split("\n")
+        del buf[:end]
+        lines.pop()                                # "" after the last "\n"
         out: list[Message] = []
-        start = 0
-        while (nl := self._buf.find(b"\n", start)) >= 0:
-            raw = bytes(self._buf[start:nl])
-            start = nl + 1
-            if raw.endswith(b"\r"):
-                raw = raw[:-1]
-            # Decode per complete line so a UTF-8 sequence split between
-            # two reads is never mangled.
-            msg = self._line(raw.decode("utf-8", errors="replace"))
+        line_of = self._line
+        for line in lines:
+            if line.endswith("\r"):
+                line = line[:-1]
+            msg = line_of(line)
             if msg is not None:
                 out.append(msg)
-        del self._buf[:start]
         return out
 
     def _line(self, line: str) -> Message | None:
@@ -163,7 +184,7 @@ class Parser:
         if not line:
             if not self._items:
                 return None  # stray blank line between messages
-            msg = Message(self._items)
+            msg = Message._parsed(self._items)
             self._items = []
             return msg
 
