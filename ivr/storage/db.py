@@ -21,9 +21,11 @@ def connect(url: str) -> Engine:
         def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             # WAL lets the admin read while the dialer writes; busy_timeout rides out
-            # the short write locks instead of failing.
+            # the short write locks instead of failing. synchronous=FULL: every commit is on
+            # disk before it returns, so a power cut cannot undo a claim whose Originate was
+            # already sent (NORMAL would only survive a process crash) — docs/decisions.md.
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
