@@ -12,6 +12,7 @@ from ivr.dialer.claims import claim_due
 from ivr.dialer.seed import campaign_with_accounts
 from ivr.policy.windows import SHANGHAI
 from ivr.storage import Account, Attempt, AttemptStatus, Campaign, CampaignStatus, Contact
+from ivr.storage.models import DoNotCall
 
 
 def _campaign(sessions, numbers, **fields):
@@ -54,6 +55,25 @@ def test_paid_and_past_deadline_are_skipped_not_dialed(sessions):
     assert [(a.status, a.error) for a in _attempts(sessions, paid_id)] == [
         (AttemptStatus.SKIPPED, "paid before dialing")]
     assert _attempts(sessions, late_id)[0].status == AttemptStatus.SKIPPED
+
+
+def test_caps_count_calls_already_up_and_those_claimed_in_the_same_round(sessions):
+    a = _campaign(sessions, ["13640000031", "13640000032", "13640000033", "13640000034"],
+                  settings={"caps": {"concurrency": 2}})
+    b = _campaign(sessions, ["13640000041", "13640000042", "13640000043"])
+    with sessions() as s:
+        s.add(DoNotCall(number="13640000033", reason="imported", source="admin"))
+        s.commit()
+    assert [c.number for c in _claim(sessions, limit=1)] == ["13640000031"]
+    with sessions() as s:   # trunk: 3 at once; campaign a: 2 at once, one of them already up
+        claimed = claim_due(s, BUSINESS_HOURS, limit=10, dialer_id="t", trunk_channels=3)
+    assert [(c.campaign_id, c.number) for c in claimed] == [(a, "13640000032"), (b, "13640000041")]
+    assert [(x.number, x.status, x.error) for x in _attempts(sessions, a)] == [
+        ("13640000031", AttemptStatus.DIALING, None), ("13640000032", AttemptStatus.DIALING, None),
+        ("13640000033", AttemptStatus.SKIPPED, "number on the do-not-call list"),
+        ("13640000034", AttemptStatus.QUEUED, None)]
+    assert [x.status for x in _attempts(sessions, b)] == [
+        AttemptStatus.DIALING, AttemptStatus.QUEUED, AttemptStatus.QUEUED]
 
 
 def test_outside_the_window_an_attempt_waits_for_the_next_one(sessions):

@@ -180,6 +180,7 @@ def test_message_multimapping_api() -> None:
     msg = Message([("Event", "VarSet"), ("ChanVariable", "A=1"), ("chanvariable", "B=2")])
     assert msg["EVENT"] == "VarSet" and msg.get("missing", "d") == "d" and msg.get("missing") is None
     assert msg.getall("ChanVariable") == ["A=1", "B=2"]
+    assert msg["chanvariable"] == "A=1" and msg.get("CHANVARIABLE") == "A=1"   # the first one
     assert "event" in msg and "nope" not in msg and 3 not in msg
     assert msg.keys() == ["Event", "ChanVariable"] and len(msg) == 3
     assert msg.action_id is None
