@@ -2,14 +2,18 @@
 (ivr.flows): the arrears flow with identity gate and menu, or the outage notice flow."""
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from sqlalchemy.orm import Session
 
 from ivr.config import settings
 from ivr.flows import FlowSettings, build_plan
+from ivr.flows.plan import personal_texts
 from ivr.flows.audio import FlowVoice, SoundStore
 from ivr.policy.windows import local_today
 from ivr.storage.models import Account, Attempt, Campaign
-from ivr.voice import speech
+from ivr.voice import speech, templates
 from ivr.voice.tts import engine_from_config
 
 from .originate import CallPlan
@@ -57,6 +61,15 @@ def account_values(account: Account, campaign: Campaign) -> dict[str, object]:
     return values
 
 
+def message_said(settings: FlowSettings, values: dict, today) -> str:
+    """The message's words as this owner hears them (the evidence record), or the recording's
+    name when staff recorded it."""
+    if settings.recording:
+        return f"[录音 recording] {Path(settings.recording).name}"
+    template, vals = personal_texts(settings, values, today)["message"]
+    return templates.render(template, vals, lang=settings.lang, today=today)
+
+
 def flow_planner(site, engine: str = "espeak", clock=None):
     """A planner for the Dialer: prepares the owner's audio (cached fragments) and the plan."""
     voice = FlowVoice(SoundStore.for_site(site), engine_from_config(engine))
@@ -65,7 +78,8 @@ def flow_planner(site, engine: str = "espeak", clock=None):
         campaign = session.get(Campaign, attempt.campaign_id)
         today = local_today(clock() if clock else None)
         settings = flow_settings(campaign, attempt.message_stage, site.trunk.name)
-        audio = voice.prepare(settings, account_values(attempt.account, campaign), today)
-        return build_plan(settings, audio, today)
+        values = account_values(attempt.account, campaign)
+        audio = voice.prepare(settings, values, today)
+        return replace(build_plan(settings, audio, today), said=message_said(settings, values, today))
 
     return plan

@@ -24,6 +24,7 @@ class CallPlan:
     caller_id: str = ""
     context: str = "ivr-flow"       # the flow the answered owner enters (dialplans/pbx)
     variables: dict[str, str] = field(default_factory=dict)  # flow-specific, e.g. IVR_ROOM_AUDIO
+    said: str = ""                  # the message's words, kept on the attempt as evidence
 
 
 def originate_action(attempt_id: int, number: str, plan: CallPlan) -> dict:

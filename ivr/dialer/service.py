@@ -199,12 +199,13 @@ class Dialer:
             return
         finally:
             self._claimed_at.pop(claim.attempt_id, None)
-        await asyncio.to_thread(self._settle, claim.attempt_id, result, AttemptStatus.DONE)
+        await asyncio.to_thread(self._settle, claim.attempt_id, result, AttemptStatus.DONE, said=plan.said)
 
     def _settle(self, attempt_id: int, result: CallResult | None, status: AttemptStatus,
-                error: str | None = None, disposition: str | None = None) -> None:
+                error: str | None = None, disposition: str | None = None, said: str = "") -> None:
         with self.sessions() as session:
-            attempt = settle_attempt(session, attempt_id, result, status, self.clock(), error, disposition)
+            attempt = settle_attempt(session, attempt_id, result, status, self.clock(), error, disposition,
+                                     said)
             if attempt is None:
                 return                                   # settled elsewhere (reconciliation)
             if self.on_settled:

@@ -205,7 +205,7 @@ def load_for_plan(session: Session, attempt_id: int) -> tuple[Attempt, Campaign]
 
 def settle_attempt(session: Session, attempt_id: int, result: CallResult | None,
                    status: AttemptStatus, now: datetime, error: str | None = None,
-                   disposition: str | None = None) -> Attempt | None:
+                   disposition: str | None = None, said: str = "") -> Attempt | None:
     """Settle a `dialing` attempt and queue what follows, in one transaction (committed here).
     Returns None if it was settled elsewhere (reconciliation). `now` is the policy clock.
 
@@ -216,6 +216,8 @@ def settle_attempt(session: Session, attempt_id: int, result: CallResult | None,
     if attempt.status != AttemptStatus.DIALING:
         return None
     record_result(attempt, result, status, error, disposition)
+    if said and attempt.answered_at is not None:   # evidence of what the owner was told
+        attempt.message_text = said
     if result is not None:
         apply_flow_outcome(session, attempt, result, now)
     if status == AttemptStatus.SKIPPED:

@@ -365,6 +365,9 @@ def test_the_whole_path_in_chromium(served, page, dialer, app, tmp_path):
     expect(page.locator("h1")).to_have_text("催缴记录")
     expect(page.locator(".evidence-table")).to_contain_text("13800000001")
     expect(page.locator(".evidence-table")).to_contain_text("承诺交费日期")
+    # what the owner was told, word for word, as the dialer rendered it for this call
+    expect(page.locator(".evidence-table")).to_contain_text("幸福家园物业服务中心")
+    expect(page.locator(".evidence-table")).to_contain_text("一千二百三十四元五角")
     shot(page, "13-evidence")
     page.goto(base + "/campaigns/")
     shot(page, "14-campaigns")
