@@ -27,7 +27,7 @@ from .call_result import CallResult
 from .claims import Claim, claim_due
 from .originate import CallPlan
 from .pacing import TokenBucket
-from .settle import load_for_plan, settle_attempt
+from .settle import finish_idle_campaigns, load_for_plan, settle_attempt
 from .tracker import CallTracker, OriginateRefused, OutcomeUnknown
 
 log = logging.getLogger("ivr.dialer")
@@ -158,6 +158,7 @@ class Dialer:
             if time.monotonic() - self._last_promise_check >= self.config.promise_check_every:
                 self._last_promise_check = time.monotonic()
                 campaigns.break_promises(session, to_shanghai(now).date(), now)
+                finish_idle_campaigns(session, now)   # held for promises since kept, or past their end
             session.commit()
             recurrence.start_due_runs(session, now)   # recurring campaigns' runs (commits each)
 

@@ -175,17 +175,40 @@ def _follow_up(session, attempt, account, contact, now, policy, campaign) -> Att
 
 
 def finish_if_idle(session: Session, campaign_id: int, now: datetime) -> bool:
-    """A running campaign with nothing queued or in flight is complete."""
+    """A running campaign with nothing queued or in flight is complete, unless an owner's
+    promised date is still to come: if it passes unpaid, the campaign calls them again."""
     campaign = session.get(Campaign, campaign_id)
     if campaign.status != CampaignStatus.RUNNING:
         return False
     busy = session.scalar(select(Attempt.id).where(
         Attempt.campaign_id == campaign_id,
         Attempt.status.in_([AttemptStatus.QUEUED, AttemptStatus.DIALING])).limit(1))
-    if busy is None:
-        campaigns.complete(session, campaign, datetime.now(timezone.utc), actor="dialer")
-        return True
-    return False
+    if busy is not None or _awaiting_promise(session, campaign, now):
+        return False
+    campaigns.complete(session, campaign, datetime.now(timezone.utc), actor="dialer")
+    return True
+
+
+def _awaiting_promise(session: Session, campaign: Campaign, now: datetime) -> bool:
+    if campaign.kind.value != "arrears" or (campaign.ends_at is not None and _utc(campaign.ends_at) <= now):
+        return False
+    return session.scalar(select(Contact.id).join(Account, Contact.account_id == Account.id).where(
+        Contact.campaign_id == campaign.id, Account.promise_status == "pending",
+        Account.paid_at.is_(None)).limit(1)) is not None
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def finish_idle_campaigns(session: Session, now: datetime) -> int:
+    """The sweep's check for campaigns that were held for a promise now kept (paid) or past
+    their end: nothing else would settle them."""
+    idle = session.scalars(select(Campaign.id).where(
+        Campaign.status == CampaignStatus.RUNNING, Campaign.recurrence.is_(None),
+        ~select(Attempt.id).where(Attempt.campaign_id == Campaign.id, Attempt.status.in_(
+            [AttemptStatus.QUEUED, AttemptStatus.DIALING])).exists())).all()
+    return sum(finish_if_idle(session, campaign_id, now) for campaign_id in idle)
 
 
 def _with_campaign(*related):

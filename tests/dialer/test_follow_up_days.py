@@ -60,3 +60,45 @@ def test_not_settled_is_called_the_next_callable_day(sessions):
 
 def test_refused_is_not_called_again(sessions):
     assert _next(sessions, _answered(sessions, "E")) is None
+
+
+def _campaign_status(sessions, attempt_id: int):
+    from ivr.storage import Campaign
+    with sessions() as s:
+        return s.get(Campaign, s.get(Attempt, attempt_id).campaign_id).status.value
+
+
+def _settle_answered(sessions, attempt_id: int) -> None:
+    from ivr.dialer.settle import finish_if_idle
+    with sessions() as s:
+        attempt = s.get(Attempt, attempt_id)
+        assert schedule_next(s, attempt, BUSINESS_HOURS) is None
+        finish_if_idle(s, attempt.campaign_id, BUSINESS_HOURS)
+        s.commit()
+
+
+def test_a_campaign_waits_for_a_promise_and_calls_again_when_it_is_broken(sessions):
+    from ivr.dialer import campaigns
+    attempt_id = _answered(sessions, "A", date(2026, 11, 24))   # promised tomorrow
+    _settle_answered(sessions, attempt_id)
+    assert _campaign_status(sessions, attempt_id) == "running"   # held: nothing queued, a promise due
+    with sessions() as s:
+        assert campaigns.break_promises(s, date(2026, 11, 25), BUSINESS_HOURS) == 1
+        s.commit()
+        queued = s.scalars(select(Attempt).where(Attempt.status == AttemptStatus.QUEUED)).all()
+        assert [a.number for a in queued] == ["13640000071"]
+        assert queued[0].message_stage == "firm" or queued[0].contact.message_stage == "firm"
+
+
+def test_a_kept_promise_lets_the_held_campaign_complete(sessions):
+    from ivr.dialer import campaigns
+    from ivr.dialer.settle import finish_idle_campaigns
+    attempt_id = _answered(sessions, "A", date(2026, 11, 24))
+    _settle_answered(sessions, attempt_id)
+    with sessions() as s:
+        assert finish_idle_campaigns(s, BUSINESS_HOURS) == 0       # still waiting
+        account = s.get(Account, s.get(Attempt, attempt_id).account_id)
+        campaigns.mark_paid(s, account, amount=None, paid_on=date(2026, 11, 24), source="import", actor="t")
+        assert finish_idle_campaigns(s, BUSINESS_HOURS) == 1
+        s.commit()
+    assert _campaign_status(sessions, attempt_id) == "completed"
