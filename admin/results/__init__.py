@@ -2,7 +2,7 @@
 numbers, complaints and voice messages, and "already paid" claims to verify."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +15,7 @@ from admin.db import db
 from ivr.policy.windows import local_today
 from admin.scope import account_scope, visible_account
 from admin.security import audit, require
+from ivr.dialer import campaigns as lifecycle
 from ivr.storage import Account, Attempt, Phone
 
 bp = Blueprint("results", __name__, url_prefix="/results")
@@ -105,10 +106,10 @@ def reject_claim(account_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     reason = (request.form.get("reason") or "").strip()[:200]
-    account.paid_claim_at = None
+    resumed = lifecycle.claim_rejected(s, account, datetime.now(timezone.utc))
     stamp = _("Paid claim rejected: %(reason)s", reason=reason or _("no payment found"))
     account.note = f"{account.note}\n{stamp}" if account.note else stamp
-    audit(s, "account.claim_rejected", f"account:{account.id}", reason=reason)
+    audit(s, "account.claim_rejected", f"account:{account.id}", reason=reason, resumed=resumed)
     s.commit()
     flash(_("Claim rejected for %(room)s; the account stays in the campaign.", room=account.room), "success")
     return redirect(url_for("results.show", name="claims"))

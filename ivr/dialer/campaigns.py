@@ -196,3 +196,17 @@ def break_promises(session: Session, today: date, now: datetime) -> int:
             contact.status, contact.stop_reason, contact.message_stage = ContactStatus.ACTIVE, None, "firm"
             seed_first_attempts(session, contact.campaign, now)
     return len(broken)
+
+
+def claim_rejected(session: Session, account: Account, now: datetime) -> int:
+    """Staff found no payment behind an owner's "already paid": calls resume in the running
+    arrears campaigns that paused them for the check. Returns the calls queued."""
+    account.paid_claim_at = None
+    contacts = session.scalars(select(Contact).join(Campaign).where(
+        Contact.account_id == account.id, Contact.stop_reason == "paid_claim",
+        Campaign.status == S.RUNNING, Campaign.kind == CampaignKind.ARREARS)).all()
+    queued = 0
+    for contact in contacts:
+        contact.status, contact.stop_reason = ContactStatus.ACTIVE, None
+        queued += seed_first_attempts(session, contact.campaign, now)
+    return queued

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ivr import webhooks
@@ -158,6 +158,11 @@ def schedule_next(session: Session, attempt: Attempt, now: datetime,
 def _follow_up(session, attempt, account, contact, now, policy, campaign) -> Attempt | None:
     """After an answered call the account's class decides the next day it is called:
     A the day before the promised date, B and D daily, C and E never automatically."""
+    if account.paid_claim_at is not None and account.paid_at is None:
+        # "I have already paid": nobody calls again until staff have checked (以免误催);
+        # a rejected claim puts the owner back in the campaign (campaigns.claim_rejected).
+        _stop(contact, "paid_claim")
+        return None
     cls = AccountClass(account.account_class or "B")
     state = AccountState(cls, promised_date=account.promised_date,
                          promise_broken=account.promise_status == "broken")
@@ -190,11 +195,12 @@ def finish_if_idle(session: Session, campaign_id: int, now: datetime) -> bool:
 
 
 def _awaiting_promise(session: Session, campaign: Campaign, now: datetime) -> bool:
+    """An owner's promised date still to come, or their "already paid" still to be checked."""
     if campaign.kind.value != "arrears" or (campaign.ends_at is not None and _utc(campaign.ends_at) <= now):
         return False
     return session.scalar(select(Contact.id).join(Account, Contact.account_id == Account.id).where(
-        Contact.campaign_id == campaign.id, Account.promise_status == "pending",
-        Account.paid_at.is_(None)).limit(1)) is not None
+        Contact.campaign_id == campaign.id, Account.paid_at.is_(None),
+        or_(Account.promise_status == "pending", Account.paid_claim_at.is_not(None))).limit(1)) is not None
 
 
 def _utc(at: datetime) -> datetime:

@@ -102,3 +102,24 @@ def test_a_kept_promise_lets_the_held_campaign_complete(sessions):
         assert finish_idle_campaigns(s, BUSINESS_HOURS) == 1
         s.commit()
     assert _campaign_status(sessions, attempt_id) == "completed"
+
+
+def test_already_paid_stops_the_calls_until_staff_check_and_a_rejection_resumes_them(sessions):
+    from ivr.dialer import campaigns
+    from ivr.dialer.settle import finish_if_idle
+    from ivr.storage import Contact
+    attempt_id = _answered(sessions, "B")
+    with sessions() as s:
+        attempt = s.get(Attempt, attempt_id)
+        attempt.account.paid_claim_at = BUSINESS_HOURS          # pressed 3: "already paid"
+        assert schedule_next(s, attempt, BUSINESS_HOURS) is None   # no call tomorrow (以免误催)
+        assert attempt.contact.stop_reason == "paid_claim"
+        assert finish_if_idle(s, attempt.campaign_id, BUSINESS_HOURS) is False   # waits for staff
+        s.commit()
+    with sessions() as s:
+        account = s.get(Account, s.get(Attempt, attempt_id).account_id)
+        assert campaigns.claim_rejected(s, account, BUSINESS_HOURS) == 1      # no payment found
+        s.commit()
+        contact = s.scalars(select(Contact)).one()
+        assert contact.status.value == "active" and account.paid_claim_at is None
+        assert [a.status for a in contact.attempts] == [AttemptStatus.DONE, AttemptStatus.QUEUED]
