@@ -96,9 +96,11 @@ def test_sigkill_with_live_calls_loses_nothing_and_dials_nobody_twice(site, db_u
 def test_asterisk_stopped_mid_campaign_pauses_dialing_and_resumes_without_a_storm(
         site, sessions, run_dialers):
     numbers = [f"1362002{i:04d}" for i in range(10)]
-    # An Originate refused by a stopping Asterisk is a failed attempt (nothing dialed),
-    # retried after the `failed` interval — short here so the test sees it through.
-    campaign_id = campaign_for(sessions, numbers, **FAST, retry={"failed": 2 / 60, "unknown": 2 / 60})
+    # An Originate refused by a stopping Asterisk is a failed attempt (nothing dialed); a call
+    # already ringing when it stops ends CANCEL, a no-answer. Both are retried after their
+    # interval — short here so the test sees them through.
+    campaign_id = campaign_for(sessions, numbers, **FAST,
+                               retry={"failed": 2 / 60, "unknown": 2 / 60, "no_answer": 2 / 60})
     outage = {}
 
     async def stop_and_restart_asterisk(dialers):
