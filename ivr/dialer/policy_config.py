@@ -6,7 +6,9 @@ per campaign, and tests shorten intervals through the same settings.
      "retry": {"no_answer": 30, "busy": 10, "failed": 60, "machine": 120, "unknown": 60,  # minutes
                "max_attempts_per_day": 3, "max_answered_per_day": 1, "max_attempts_total": 10,
                "failed_before_unreachable": 3},
-     "caps": {"concurrency": 10},                     # calls of this campaign at once
+     "caps": {"concurrency": 10,         # calls of this campaign at once
+              "calls_per_second": 2,     # new calls a second, across every dialer (0: none)
+              "daily_limit": 0},         # calls a day (Shanghai day), 0: no limit
      "dial_timeout": 30, "key_timeout": 5, "max_call_seconds": 300}      # seconds
 """
 from __future__ import annotations
@@ -27,6 +29,8 @@ class CampaignPolicy:
     windows: CallWindows
     retry: RetryPolicy
     max_channels: int = 20          # concurrent calls of this campaign (caps.concurrency)
+    calls_per_second: float = 0     # new calls a second across dialers (caps.calls_per_second), 0: none
+    daily_limit: int = 0            # calls placed a day (caps.daily_limit), 0: none
     dial_timeout: int = 30          # seconds a phone may ring
     key_timeout: int = 5
     max_call_seconds: int = 300
@@ -46,11 +50,14 @@ def campaign_policy(kind: str, settings: dict | None) -> CampaignPolicy:
     if "weekend" in w:
         windows_args["weekend"] = _hours(w["weekend"])
     r = settings.get("retry", {})
+    caps = settings.get("caps") or {}
     retry_args = {k: timedelta(minutes=float(r[k])) for k in RETRY_MINUTES if k in r}
     retry_args |= {k: int(r[k]) for k in RETRY_COUNTS if k in r}
     return CampaignPolicy(
         windows=CallWindows(**windows_args), retry=RetryPolicy(**retry_args),
-        max_channels=int((settings.get("caps") or {}).get("concurrency") or 20),
+        max_channels=int(caps.get("concurrency") or 20),
+        calls_per_second=float(caps.get("calls_per_second") or 0),
+        daily_limit=int(caps.get("daily_limit") or 0),
         dial_timeout=int(settings.get("dial_timeout", 30)),
         key_timeout=int(settings.get("key_timeout", 5)),
         max_call_seconds=int(settings.get("max_call_seconds", 300)),

@@ -121,3 +121,23 @@ def test_a_promise_passed_unpaid_is_broken_and_called_again_firmly(sessions):
         account = s.get(Account, rows[0].account_id)
         assert (account.account_class, account.promise_status) == ("B", "broken")
     assert rows[-1].status == AttemptStatus.QUEUED and rows[-1].message_stage == "firm"
+
+
+def test_a_daily_limit_holds_the_rest_for_tomorrows_first_window(sessions):
+    campaign_id = _campaign(sessions, [f"136400001{i}" for i in range(5)],
+                            settings={"caps": {"concurrency": 10, "daily_limit": 2}})
+    assert len(_claim(sessions)) == 2
+    assert _claim(sessions) == []                      # two placed today: no more
+    waiting = [a for a in _attempts(sessions, campaign_id) if a.status == AttemptStatus.QUEUED]
+    assert len(waiting) == 3
+    assert {a.scheduled_at.astimezone(SHANGHAI) for a in waiting} == {datetime(2026, 11, 24, 9, 30, tzinfo=SHANGHAI)}
+
+
+def test_a_campaigns_calls_per_second_counts_calls_already_placed(sessions):
+    import time
+    _campaign(sessions, [f"136400002{i}" for i in range(3)],
+              settings={"caps": {"concurrency": 10, "calls_per_second": 1}})
+    assert len(_claim(sessions)) == 1
+    assert _claim(sessions) == []                      # the next round, the same second
+    time.sleep(1.1)
+    assert len(_claim(sessions)) == 1

@@ -45,6 +45,18 @@ def test_concurrency_never_above_the_cap_and_cps_honoured(sessions, run_dialers)
     assert all((starts[i + 2] - starts[i]).total_seconds() >= 0.95 for i in range(len(starts) - 2))
 
 
+def test_a_campaigns_own_calls_per_second_cap(sessions, run_dialers):
+    """The wizard's "calls per second" for one campaign, below what the dialer could do."""
+    numbers = [f"1361005{i:04d}" for i in range(6)]
+    campaign_id = campaign_for(sessions, numbers, **FAST, caps={"concurrency": 10, "calls_per_second": 1})
+    run_dialers(sessions, {n: Behaviour.answer(0, [], hangup_after=2.5) for n in numbers},
+                trunk_channels=10, cps=10)
+    starts = sorted(a.dialed_at for a in attempts_of(sessions, campaign_id) if a.dialed_at)
+    assert len(starts) == 6
+    # within any one second at most one new call of this campaign
+    assert all((b - a).total_seconds() >= 0.95 for a, b in zip(starts, starts[1:])), starts
+
+
 def test_no_answer_is_retried_after_its_interval(sessions, run_dialers):
     number = "13610010001"
     campaign_id = campaign_for(sessions, [number], **FAST,
