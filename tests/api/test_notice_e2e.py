@@ -44,7 +44,10 @@ def test_a_notice_posted_with_a_key_calls_owners_and_reports_back(
         db_url, site, running_dialer, api, admin_api, receiver, webhook_worker):
     tag = "1" if db_url.startswith("sqlite") else "2"  # numbers per store, so sim state never mixes
     answers, busy = f"1372000{tag}001", f"1372000{tag}002"
-    script(site, {answers: Behaviour.answer(0.5, [(1.0, "2")]), busy: Behaviour.busy()})
+    # The notice cannot be interrupted: the owner keeps pressing 2 (acknowledge) every 2 s, and
+    # the first press after it ends is taken, so the call ends soon after the notice.
+    script(site, {answers: Behaviour.answer(0.5, [(1.0 + 2 * i, "2") for i in range(30)]),
+                  busy: Behaviour.busy()})
     hook = admin_api.post("/webhooks", {"url": receiver.url, "events": ["attempt.finished"]}).json()
     area = f"e2e小区{tag}"
     people = owners(f"e2e{tag}", 2, area=area, first_number=int(answers))
@@ -74,6 +77,8 @@ def test_a_notice_posted_with_a_key_calls_owners_and_reports_back(
     picked_up, engaged = by_number[answers], by_number[busy]
     assert (picked_up["disposition"], picked_up["dial_status"]) == ("answered", "ANSWER")
     assert picked_up["answered_at"] is not None and picked_up["account_external_id"] == f"e2e{tag}-0"
+    assert picked_up["choice"] == "acknowledged"          # the owner's 2 after the notice
+    assert "管道抢修" in picked_up["message_text"]         # what they were told, as evidence
     assert (engaged["disposition"], engaged["dial_status"], engaged["hangup_cause"]) == ("busy", "BUSY", 17)
     assert picked_up["campaign_external_id"] == notice["external_id"]
     status = api.get(f"/notices/{notice['external_id']}").json()["counts"]
