@@ -33,6 +33,10 @@ def state(s: Session, campaign: Campaign) -> dict:
     contacts = s.scalar(select(func.count()).where(Contact.campaign_id == campaign.id)) or 0
     promised = s.scalar(select(func.count()).where(Attempt.campaign_id == campaign.id,
                                                    Attempt.promised_date.is_not(None))) or 0
+    # owners the campaign waits for: a promised date still to come, an "already paid" to check
+    awaiting = s.scalar(select(func.count(Contact.id)).join(Account, Contact.account_id == Account.id).where(
+        Contact.campaign_id == campaign.id, Account.paid_at.is_(None),
+        (Account.promise_status == "pending") | Account.paid_claim_at.is_not(None))) or 0
     latest = s.execute(select(Attempt, Account.room, Account.owner_name)
                        .join(Account, Attempt.account_id == Account.id)
                        .where(Attempt.campaign_id == campaign.id, Attempt.status != AttemptStatus.QUEUED)
@@ -52,6 +56,7 @@ def state(s: Session, campaign: Campaign) -> dict:
         "total": total,
         "percent": round(100 * settled / total, 1) if total else 0.0,
         "promised": promised,
+        "awaiting": awaiting,
         "statuses": counts,
         "outcomes": [{"code": d, "label": label(DISPOSITIONS, d), "tone": DISPOSITION_TONE.get(d, "muted"),
                       "count": n} for d, n in outcomes],

@@ -151,6 +151,7 @@
       text(document.getElementById("live-done"), s.done);
       text(document.getElementById("live-remaining"), s.remaining);
       text(document.getElementById("live-promised"), s.promised);
+      text(document.getElementById("live-awaiting"), s.awaiting);
       text(document.getElementById("live-percent"), s.percent + "%");
       var bar = document.getElementById("live-progress");
       bar.max = s.total || 1; bar.value = s.done;

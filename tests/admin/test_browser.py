@@ -289,6 +289,9 @@ def test_the_whole_path_in_chromium(served, page, dialer, app, tmp_path):
     shot(page, "07-live")
     page.wait_for_function("() => Number(document.getElementById('live-done').textContent) >= 6", timeout=150_000)
     expect(page.locator("#live-promised")).to_have_text("1")
+    # the campaign waits for tomorrow's promise and for staff to check the "already paid"
+    expect(page.locator("#live-awaiting")).to_have_text("2")
+    expect(page.locator("#live-status")).to_have_text("进行中")
     expect(page.locator("#live-outcomes")).to_contain_text("已接听")
     expect(page.locator("#live-outcomes")).to_contain_text("非本人")
     expect(page.locator("#live-in-progress")).to_have_text("0")
