@@ -33,10 +33,8 @@ def state(s: Session, campaign: Campaign) -> dict:
     contacts = s.scalar(select(func.count()).where(Contact.campaign_id == campaign.id)) or 0
     promised = s.scalar(select(func.count()).where(Attempt.campaign_id == campaign.id,
                                                    Attempt.promised_date.is_not(None))) or 0
-    # owners the campaign waits for: a promised date still to come, an "already paid" to check
-    awaiting = s.scalar(select(func.count(Contact.id)).join(Account, Contact.account_id == Account.id).where(
-        Contact.campaign_id == campaign.id, Account.paid_at.is_(None),
-        (Account.promise_status == "pending") | Account.paid_claim_at.is_not(None))) or 0
+    awaiting = s.scalar(select(func.count()).select_from(
+        lifecycle.awaiting_owners(campaign.id).subquery())) or 0
     latest = s.execute(select(Attempt, Account.room, Account.owner_name)
                        .join(Account, Attempt.account_id == Account.id)
                        .where(Attempt.campaign_id == campaign.id, Attempt.status != AttemptStatus.QUEUED)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from ivr import webhooks
@@ -210,3 +210,12 @@ def claim_rejected(session: Session, account: Account, now: datetime) -> int:
         contact.status, contact.stop_reason = ContactStatus.ACTIVE, None
         queued += seed_first_attempts(session, contact.campaign, now)
     return queued
+
+
+def awaiting_owners(campaign_id: int) -> Select:
+    """Contacts of a campaign it must wait for before it is complete: an unpaid owner whose
+    promised date is still to come (broken, they are called again) or whose "already paid"
+    staff have not checked yet. Count it, or test it with .limit(1)."""
+    return (select(Contact.id).join(Account, Contact.account_id == Account.id)
+            .where(Contact.campaign_id == campaign_id, Account.paid_at.is_(None),
+                   or_(Account.promise_status == "pending", Account.paid_claim_at.is_not(None))))

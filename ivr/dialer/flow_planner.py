@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ivr.config import settings
 from ivr.flows import FlowSettings, build_plan
-from ivr.flows.plan import personal_texts
+from ivr.flows.plan import contact_values
 from ivr.flows.audio import FlowVoice, SoundStore
 from ivr.policy.windows import local_today
 from ivr.storage.models import Account, Attempt, Campaign
@@ -66,8 +66,8 @@ def message_said(settings: FlowSettings, values: dict, today) -> str:
     name when staff recorded it."""
     if settings.recording:
         return f"[录音 recording] {Path(settings.recording).name}"
-    template, vals = personal_texts(settings, values, today)["message"]
-    return templates.render(template, vals, lang=settings.lang, today=today)
+    return templates.render(settings.message_template, contact_values(settings, values, today),
+                            lang=settings.lang, today=today)
 
 
 def flow_planner(site, engine: str = "espeak", clock=None):

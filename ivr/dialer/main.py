@@ -5,6 +5,7 @@ import asyncio
 import os
 import signal
 import socket
+import threading
 import time
 from datetime import datetime
 
@@ -54,9 +55,10 @@ async def run(settings: Settings, *, trunk_channels: int = 30, cps: float = 5.0,
                                "goodbye": site.sound("prompts/goodbye")}, site.trunk.name)
     dialer = Dialer(client, sessions, plan, config, clock=clock, on_settled=on_settled)
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    if threading.current_thread() is threading.main_thread():   # signals reach the main thread only
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
     await client.start()
     try:
         await dialer.run(stop, until_idle=until_idle)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from ivr import webhooks
@@ -180,31 +180,24 @@ def _follow_up(session, attempt, account, contact, now, policy, campaign) -> Att
 
 
 def finish_if_idle(session: Session, campaign_id: int, now: datetime) -> bool:
-    """A running campaign with nothing queued or in flight is complete, unless an owner's
-    promised date is still to come: if it passes unpaid, the campaign calls them again."""
+    """A running campaign with nothing queued or in flight is complete, unless it still waits
+    for an owner (campaigns.awaiting_owners) and has not reached its end."""
     campaign = session.get(Campaign, campaign_id)
     if campaign.status != CampaignStatus.RUNNING:
         return False
     busy = session.scalar(select(Attempt.id).where(
         Attempt.campaign_id == campaign_id,
         Attempt.status.in_([AttemptStatus.QUEUED, AttemptStatus.DIALING])).limit(1))
-    if busy is not None or _awaiting_promise(session, campaign, now):
+    if busy is not None or _awaiting_owner(session, campaign, now):
         return False
     campaigns.complete(session, campaign, datetime.now(timezone.utc), actor="dialer")
     return True
 
 
-def _awaiting_promise(session: Session, campaign: Campaign, now: datetime) -> bool:
-    """An owner's promised date still to come, or their "already paid" still to be checked."""
-    if campaign.kind.value != "arrears" or (campaign.ends_at is not None and _utc(campaign.ends_at) <= now):
+def _awaiting_owner(session: Session, campaign: Campaign, now: datetime) -> bool:
+    if campaign.kind.value != "arrears" or (campaign.ends_at is not None and campaign.ends_at <= now):
         return False
-    return session.scalar(select(Contact.id).join(Account, Contact.account_id == Account.id).where(
-        Contact.campaign_id == campaign.id, Account.paid_at.is_(None),
-        or_(Account.promise_status == "pending", Account.paid_claim_at.is_not(None))).limit(1)) is not None
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return session.scalar(campaigns.awaiting_owners(campaign.id).limit(1)) is not None
 
 
 def finish_idle_campaigns(session: Session, now: datetime) -> int:

@@ -169,7 +169,6 @@ class FlowVoice:
                              host_files={**{p: str(v) for p, v in made.items()}, "prompts": str(folder)})
         raise SynthesisError("; ".join(errors))
 
-
     def recording(self, source: str) -> Path:
         """Staff's recorded message, copied once (by content) where Asterisk can read it: the
         admin keeps uploads in its own folder, which a chrooted Asterisk cannot see."""

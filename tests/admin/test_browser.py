@@ -13,22 +13,20 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect, sync_playwright
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from admin.db import sessions as app_sessions
-from ivr.dialer.flow_planner import flow_planner
-from ivr.dialer.main import simulated_clock
-from ivr.dialer.service import Dialer, DialerConfig
+from ivr.dialer import main as dialer_main
 from ivr.policy.windows import SHANGHAI, local_today
-from ivr.storage import Account, Attempt, AttemptStatus, connect, session_factory
-from ivr.telephony.asterisk.site import ami_client
+from ivr.storage import Account, Attempt, AttemptStatus
 from ivr.telephony.pstn_sim import script_phones
 from ivr.telephony.sim_owners import campaign_owners
 
@@ -77,16 +75,15 @@ def shot(page, name: str) -> None:
 # -- the dialer ---------------------------------------------------------------------------
 
 class LiveDialer(threading.Thread):
-    """The real dialer (ivr.dialer.service.Dialer, each campaign's IVR flow) on its own event
-    loop, dialing through the test site's two Asterisk instances into the simulated phones.
-    Its policy clock starts at 10:45 today, Shanghai time (inside weekday and weekend call
-    windows), so the owners' "tomorrow" is the admin's tomorrow."""
+    """The real dialer (`ivr.dialer.main.run`, as `ivr dialer` runs it, with each campaign's IVR
+    flow) on its own event loop, dialing through the test site's two Asterisk instances into
+    the simulated phones. Its policy clock starts at 10:45 today, Shanghai time (inside weekday
+    and weekend call windows), so the owners' "tomorrow" is the admin's tomorrow."""
 
     def __init__(self, site, url: str):
         super().__init__(name="live_dialer", daemon=True)
-        self.site, self.url = site, url
+        self.site, self.settings = site, replace(site.settings, database_url=url)
         self.today = local_today()
-        self.clock_start = datetime.combine(self.today, time(10, 45), SHANGHAI)
         self.ready, self.settled = threading.Event(), []
         self.error: BaseException | None = None
 
@@ -99,22 +96,10 @@ class LiveDialer(threading.Thread):
 
     async def _main(self) -> None:
         self.loop, self.stop = asyncio.get_running_loop(), asyncio.Event()
-        engine = connect(self.url)
-        sessions = session_factory(engine)
-        client = ami_client(self.site.pbx)
-        await client.start()
-        await client.wait_ready(20)
-        clock = simulated_clock(self.clock_start)
-        config = DialerConfig("browser-test", trunk_channels=6, cps=3,
-                              cdr_path=self.site.pbx.host_dir / "log/cdr-csv/Master.csv")
-        dialer = Dialer(client, sessions, flow_planner(self.site, "espeak", clock=clock), config,
-                        clock=clock, on_settled=lambda attempt: self.settled.append(attempt.number))
         self.ready.set()
-        try:
-            await dialer.run(self.stop)
-        finally:
-            await client.close()
-            engine.dispose()
+        await dialer_main.run(self.settings, trunk_channels=6, cps=3, site=self.site, stop=self.stop,
+                              clock_start=datetime.combine(self.today, time(10, 45), SHANGHAI),
+                              on_settled=lambda attempt: self.settled.append(attempt.number))
 
     def script_owners(self, sessions, campaign_id: int, kinds: dict[str, str]) -> None:
         """Each owner's phone, timed to the audio this campaign plays them."""
@@ -146,7 +131,7 @@ def dialer(app, site):
     app.config["VOICE_MESSAGE_DIRS"].append(site.pbx.host_dir / "recordings")
     live = LiveDialer(site, app.config["DATABASE_URL"])
     live.start()
-    assert live.ready.wait(30), "the dialer did not connect to Asterisk"
+    assert live.ready.wait(30), "the dialer thread did not start"
     yield live
     live.close()
 
